@@ -1,0 +1,30 @@
+"""How commands end: one line on stderr and a non-zero exit for any failure, a traceback only with --debug."""
+
+import sys
+from collections.abc import Callable
+
+from invoke.exceptions import Exit
+
+from alpha_migrate.errors import MigrationError
+
+
+def guarded(action: Callable[[], object], debug: bool = False) -> object:
+    try:
+        return action()
+    except MigrationError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        raise Exit(code=1) from None
+    except KeyboardInterrupt:
+        print("error: interrupted; the target keeps its state from before this run", file=sys.stderr)
+        raise Exit(code=130) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for the operator's terminal
+        if debug:
+            raise
+        detail = str(exc).strip().splitlines()
+        print(
+            f"error: unexpected {type(exc).__name__}: {detail[0] if detail else ''} (rerun with --debug for details)",
+            file=sys.stderr,
+        )
+        raise Exit(code=1) from None

@@ -1,0 +1,85 @@
+"""Parse a PostgreSQL connection string once, and never show its password.
+
+Accepts what libpq accepts: a `postgresql://` URI or a `key=value` string, including a unix-socket
+directory as `host`. The parsed parameters feed psycopg2, DuckDB's postgres extension and dbt's
+profile (through the ALPHA_PG_* environment variables that profiles.example.yml reads).
+"""
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import psycopg2
+from psycopg2.extensions import parse_dsn
+
+from alpha_migrate.errors import MigrationError
+
+MASK = "***"
+DBT_ENV = {
+    "host": "ALPHA_PG_HOST",
+    "port": "ALPHA_PG_PORT",
+    "user": "ALPHA_PG_USER",
+    "password": "ALPHA_PG_PASSWORD",
+    "dbname": "ALPHA_PG_DBNAME",
+    "sslmode": "ALPHA_PG_SSLMODE",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    params: dict[str, str]
+
+    @classmethod
+    def parse(cls, dsn: str) -> "Target":
+        try:
+            params = parse_dsn(dsn)
+        except psycopg2.ProgrammingError as exc:
+            # The parser's message can quote the string, password included.
+            raise MigrationError(
+                "the PostgreSQL connection string is not valid: use postgresql://user:pass@host:5432/db "
+                "or 'host=... dbname=... user=...'"
+            ) from exc
+        return cls(params)
+
+    @property
+    def password(self) -> str:
+        return self.params.get("password", "")
+
+    def libpq(self) -> str:
+        """`key=value` form with every value quoted, for psycopg2 and DuckDB's ATTACH."""
+        def quoted(value: str) -> str:
+            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+        return " ".join(f"{key}={quoted(value)}" for key, value in self.params.items())
+
+    def uri(self, show_password: bool = False) -> str:
+        """A libpq URI; a socket-directory host goes into the query string, as libpq expects."""
+        params = dict(self.params)
+        user = quote(params.pop("user", ""), safe="")
+        password = params.pop("password", None)
+        host = params.pop("host", "")
+        port = params.pop("port", None)
+        dbname = quote(params.pop("dbname", ""), safe="")
+        auth = user
+        if password is not None:
+            auth += ":" + (quote(password, safe="") if show_password else MASK)
+        netloc = f"{auth}@" if auth else ""
+        if host.startswith("/"):
+            params = {"host": host, **({"port": port} if port else {}), **params}
+        else:
+            netloc += quote(host, safe="") + (f":{port}" if port else "")
+        query = "&".join(f"{key}={quote(value, safe='/')}" for key, value in params.items())
+        return f"postgresql://{netloc}/{dbname}" + (f"?{query}" if query else "")
+
+    @property
+    def masked(self) -> str:
+        return self.uri(show_password=False)
+
+    def redact(self, text: str) -> str:
+        """Remove the password from any text (an error message, a log line) before it is shown."""
+        return text.replace(self.password, MASK) if self.password else text
+
+    def dbt_env(self, schema: str = "public") -> dict[str, str]:
+        env = {var: self.params[key] for key, var in DBT_ENV.items() if key in self.params}
+        env.setdefault("ALPHA_PG_PASSWORD", "")
+        env["ALPHA_PG_SCHEMA"] = schema
+        return env

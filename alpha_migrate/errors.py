@@ -1,0 +1,5 @@
+"""The one exception type the command line turns into a single line and a non-zero exit."""
+
+
+class MigrationError(Exception):
+    """A problem the operator can fix: the message names it and says what to do."""

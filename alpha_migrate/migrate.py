@@ -1,0 +1,113 @@
+"""`invoke migrate`: snapshot -> extract (DuckDB) -> transform and test (dbt build) -> summary."""
+
+import datetime as dt
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from alpha_migrate import embedded, target_db
+from alpha_migrate.console import Console
+from alpha_migrate.dbt import run_dbt
+from alpha_migrate.dsn import Target
+from alpha_migrate.errors import MigrationError
+from alpha_migrate.extract import extract
+from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
+from alpha_migrate.source import take_snapshot
+
+DSN_ENV = "ALPHA_PG_DSN"
+
+
+@dataclass
+class Options:
+    sqlite: Path
+    dsn: str | None = None
+    report: Path | None = None
+
+
+def resolve_target(dsn: str | None) -> tuple[Target, bool]:
+    """--dsn, else ALPHA_PG_DSN, else the embedded server (started when needed). True if embedded."""
+    dsn = dsn or os.environ.get(DSN_ENV)
+    if dsn:
+        return Target.parse(dsn), False
+    return embedded.start(), True
+
+
+def default_report_path(run_id: str) -> Path:
+    return REPORTS_DIR / f"migrate-{run_id}.json"
+
+
+def migrate(options: Options, console: Console) -> dict:
+    started = time.perf_counter()
+    run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    report_path = options.report or default_report_path(run_id)
+    summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
+    target = None
+    try:
+        with console.step("connect", "connecting to PostgreSQL 16"):
+            target, is_embedded = resolve_target(options.dsn)
+            summary["target"] = target.masked
+            summary["embedded"] = is_embedded
+            summary["psql"] = psql_command(target, is_embedded)
+        with target_db.connect(target) as con:
+            summary["server_version"] = target_db.check_server(con)
+            console.say(f"      {target.masked} (PostgreSQL {summary['server_version']})")
+            target_db.take_migration_lock(con)
+            with console.step("snapshot", f"snapshot of {options.sqlite} (SQLite online backup)"):
+                snapshot = take_snapshot(options.sqlite, SNAPSHOT_DIR)
+                summary.update(
+                    source=snapshot.rows,
+                    source_path=str(options.sqlite),
+                    snapshot_path=str(snapshot.path),
+                    snapshot_sha256=snapshot.sha256,
+                    warnings=snapshot.warnings,
+                )
+                for warning in snapshot.warnings:
+                    console.say(f"      warning: {warning}")
+            with console.step("extract", "extract to staging (DuckDB sqlite scanner -> COPY into PostgreSQL)"):
+                summary["staged"] = extract(snapshot.path, target, console)
+            with console.step("transform", "transform and test (dbt build)"):
+                run_dbt(["build"], target, echo=console.say)
+            summary["loaded"] = target_db.table_rows(con, "public", target_db.TARGET_TABLES)
+            summary["partitions"] = target_db.partition_rows(con)
+            summary["checksums"] = target_db.checksums(con)
+        summary["status"] = "ok"
+        return summary
+    except MigrationError as exc:
+        summary["error"] = target.redact(str(exc)) if target else str(exc)
+        raise
+    finally:
+        summary["phases"] = console.timings
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        summary["report"] = str(report_path)
+        write_report(report_path, summary)
+
+
+def write_report(path: Path, summary: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+
+
+def render_summary(summary: dict) -> list[str]:
+    lines = [f"migration {summary['status']} in {summary['seconds']:.1f} s (run {summary['run_id']})"]
+    for table, rows in summary["source"].items():
+        lines.append(f"  {table:<26} source {rows:>10,}   loaded {summary['loaded'].get(table, 0):>10,}")
+    partitions = summary.get("partitions", {})
+    if partitions:
+        names = sorted(partitions)
+        lines.append(f"  partitions: {len(names)} yearly ({names[0]} .. {names[-1]})")
+    lines.append(f"  snapshot: {summary.get('snapshot_path')} sha256 {summary.get('snapshot_sha256', '')[:16]}...")
+    lines.append(f"  report: {summary['report']}")
+    if summary["status"] == "ok":
+        lines.append(f"  connect: {summary['target']}")
+        lines.append(f"  psql:    {summary['psql']}")
+    return lines
+
+
+def psql_command(target: Target, is_embedded: bool) -> str:
+    if is_embedded:
+        # The embedded server trusts local connections: this line carries no secret.
+        return f"{embedded.PSQL} '{target.uri()}'"
+    return f"psql '{target.masked}'  # put the password in PGPASSWORD or ~/.pgpass"

@@ -1,0 +1,91 @@
+"""The SQLite source: a consistent snapshot taken with SQLite's online backup API, and its schema check."""
+
+import hashlib
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from alpha_migrate.errors import MigrationError
+
+# The columns of section 2 of the plan; extra tables and columns are reported and left behind.
+REQUIRED_COLUMNS = {
+    "daily_prices": ("ticker", "date", "raw_close", "adj_close", "volume"),
+    "portfolio_v1_performance": ("date", "total_portfolio_value", "daily_return_vs_spy", "cumulative_alpha"),
+}
+SNAPSHOTS_KEPT = 3
+
+
+@dataclass
+class Snapshot:
+    source: Path
+    path: Path
+    sha256: str
+    rows: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
+    """Copy the source page by page inside one read transaction, so a writer cannot tear what we read."""
+    source = Path(source)
+    if not source.is_file():
+        raise MigrationError(
+            f"source database {source} not found: create the demo with `invoke demo-db` or pass --sqlite PATH"
+        )
+    snapshot_dir.mkdir(parents=True, exist_ok=True)
+    final = snapshot_dir / f"{time.strftime('%Y%m%dT%H%M%S')}-{source.stem}.db"
+    partial = final.with_suffix(".partial")
+    try:
+        src = sqlite3.connect(f"file:{quote(str(source.resolve()))}?mode=ro", uri=True)
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+    except sqlite3.DatabaseError as exc:
+        partial.unlink(missing_ok=True)
+        raise MigrationError(f"{source} is not a readable SQLite database ({exc})") from exc
+    partial.replace(final)
+    _prune(snapshot_dir, source.stem)
+    snapshot = Snapshot(source, final, _sha256(final))
+    _inspect(snapshot)
+    return snapshot
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _prune(snapshot_dir: Path, stem: str) -> None:
+    for old in sorted(snapshot_dir.glob(f"*-{stem}.db"))[:-SNAPSHOTS_KEPT]:
+        old.unlink()
+
+
+def _inspect(snapshot: Snapshot) -> None:
+    con = sqlite3.connect(f"file:{quote(str(snapshot.path))}?mode=ro", uri=True)
+    try:
+        tables = {name for (name,) in con.execute("select name from sqlite_master where type = 'table'")}
+        for table, required in REQUIRED_COLUMNS.items():
+            if table not in tables:
+                raise MigrationError(f"{snapshot.source} has no table {table}: is it Project Alpha's sector_etfs.db?")
+            columns = [row[1] for row in con.execute(f'pragma table_info("{table}")')]
+            missing = [c for c in required if c not in columns]
+            if missing:
+                raise MigrationError(f"{snapshot.source}: table {table} lacks column(s) {', '.join(missing)}")
+            extra = [c for c in columns if c not in required]
+            if extra:
+                snapshot.warnings.append(f"ignored extra column(s) in {table}: {', '.join(extra)}")
+            snapshot.rows[table] = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+        extra_tables = sorted(t for t in tables - REQUIRED_COLUMNS.keys() if not t.startswith("sqlite_"))
+        if extra_tables:
+            snapshot.warnings.append(f"ignored extra table(s): {', '.join(extra_tables)}")
+    except sqlite3.DatabaseError as exc:
+        raise MigrationError(f"{snapshot.source} is not a readable SQLite database ({exc})") from exc
+    finally:
+        con.close()

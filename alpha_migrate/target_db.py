@@ -1,0 +1,87 @@
+"""What the migration asks PostgreSQL directly: is it usable, and what does it now hold."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+
+from alpha_migrate.dsn import Target
+from alpha_migrate.errors import MigrationError
+
+MIN_SERVER_VERSION = 160000
+TARGET_TABLES = ("daily_prices", "portfolio_v1_performance")
+PARTITIONED_TABLE = "daily_prices"
+# One lock key for every migration into a database, so two runs never interleave.
+MIGRATION_LOCK_KEY = 0x414C504841  # "ALPHA"
+
+
+@contextmanager
+def connect(target: Target, autocommit: bool = True) -> Iterator["psycopg2.extensions.connection"]:
+    try:
+        con = psycopg2.connect(target.libpq(), connect_timeout=10, application_name="alpha_migrate")
+    except psycopg2.OperationalError as exc:
+        reason = target.redact(str(exc)).strip().splitlines()
+        raise MigrationError(
+            f"cannot connect to PostgreSQL at {target.masked}: {reason[-1] if reason else exc}; "
+            "check --dsn / ALPHA_PG_DSN"
+        ) from exc
+    con.autocommit = autocommit
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def check_server(con) -> str:
+    version = con.server_version
+    if version < MIN_SERVER_VERSION:
+        raise MigrationError(
+            f"PostgreSQL {version // 10000}.{version % 10000} is too old: the target must be PostgreSQL 16 or newer"
+        )
+    with con.cursor() as cur:
+        cur.execute("show server_version")
+        return cur.fetchone()[0]
+
+
+def take_migration_lock(con) -> None:
+    with con.cursor() as cur:
+        cur.execute("select pg_try_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        if not cur.fetchone()[0]:
+            raise MigrationError("another migration into this database is running: wait for it to finish")
+
+
+def table_rows(con, schema: str, tables) -> dict[str, int]:
+    rows = {}
+    with con.cursor() as cur:
+        for table in tables:
+            cur.execute(f'select count(*) from "{schema}"."{table}"')
+            rows[table] = cur.fetchone()[0]
+    return rows
+
+
+def partition_rows(con) -> dict[str, int]:
+    """Every partition of daily_prices, empty ones included, with its row count."""
+    with con.cursor() as cur:
+        cur.execute(
+            """
+            select child.relname, coalesce(counts.n, 0)
+            from pg_inherits
+            join pg_class child on child.oid = pg_inherits.inhrelid
+            left join (
+                select tableoid, count(*) as n from public.daily_prices group by tableoid
+            ) counts on counts.tableoid = child.oid
+            where pg_inherits.inhparent = 'public.daily_prices'::regclass
+            order by child.relname
+            """
+        )
+        return dict(cur.fetchall())
+
+
+def checksums(con) -> dict[str, str]:
+    """An order-independent digest of each table's rows: equal digests mean equal contents."""
+    sums = {}
+    with con.cursor() as cur:
+        for table in TARGET_TABLES:
+            cur.execute(f"select coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) from public.{table} t")
+            sums[table] = str(cur.fetchone()[0])
+    return sums

@@ -1,0 +1,120 @@
+"""Invoke tasks: a thin command layer over the `alpha_migrate` package and `scripts/`.
+
+    invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--debug]
+    invoke demo-db [--out PATH] [--end YYYY-MM-DD]
+    invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
+    invoke lint | test
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from invoke import Collection, task
+
+from alpha_migrate.cli import guarded
+from alpha_migrate.paths import DEFAULT_SQLITE, PROJECT_DIR
+
+
+@task(
+    help={
+        "sqlite": "SQLite source (default: sector_etfs.db in the working folder)",
+        "dsn": "target PostgreSQL 16 as a libpq URI or key=value string (default: $ALPHA_PG_DSN, else embedded)",
+        "report": "where to write the JSON summary (default: reports/migrate-<run>.json)",
+        "debug": "show tracebacks",
+    }
+)
+def migrate(c, sqlite=str(DEFAULT_SQLITE), dsn=None, report=None, debug=False):
+    """Migrate sector_etfs.db into partitioned PostgreSQL 16: snapshot, extract, dbt build, summary."""
+    from alpha_migrate.console import Console
+    from alpha_migrate.migrate import Options, render_summary
+    from alpha_migrate.migrate import migrate as run
+
+    console = Console(steps=4)
+    options = Options(Path(sqlite), dsn, Path(report) if report else None)
+    summary = guarded(lambda: run(options, console), debug)
+    for line in render_summary(summary):
+        console.say(line)
+
+
+@task(help={"out": "where to write it (default: sector_etfs.db)", "end": "last date (default: last business day)"})
+def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
+    """Write the bundled demo sector_etfs.db (deterministic synthetic prices since 2015)."""
+    from scripts.demo_db import main
+
+    main(["--out", out, *(["--end", end] if end else [])])
+
+
+@task
+def lint(c):
+    """ruff on Python, sqlfluff (dbt templater, postgres dialect) on SQL."""
+    bin_dir = Path(sys.executable).parent
+    c.run(f"{bin_dir / 'ruff'} check {PROJECT_DIR}", echo=True)
+    c.run(f"{bin_dir / 'ruff'} format --check {PROJECT_DIR}", echo=True)
+    with c.cd(str(PROJECT_DIR)):
+        c.run(f"{bin_dir / 'sqlfluff'} lint", echo=True)
+
+
+@task(pre=[lint])
+def test(c):
+    """The whole suite: lint, then pytest (real PostgreSQL 16, real dbt runs, real SQLite files)."""
+    with c.cd(str(PROJECT_DIR)):
+        c.run(f"{sys.executable} -m pytest", echo=True, pty=False)
+
+
+@task
+def start(c):
+    """Start the embedded PostgreSQL 16 (data in .alpha/pgdata) and leave it running."""
+    from alpha_migrate import embedded
+
+    target = guarded(embedded.start)
+    print(f"embedded PostgreSQL 16 running: {target.uri()}")
+
+
+@task
+def stop(c):
+    """Stop the embedded PostgreSQL 16."""
+    from alpha_migrate import embedded
+
+    print("stopped" if guarded(embedded.stop) else "not running")
+
+
+@task
+def status(c):
+    """Is the embedded PostgreSQL 16 running, and where."""
+    from alpha_migrate import embedded
+
+    state = embedded.status()
+    if state.running:
+        print(f"running (pid {state.pid}): {embedded.target(state.socket_dir).uri()}")
+    else:
+        print(f"not running (data in {state.pgdata}); start it with: invoke db.start")
+
+
+@task
+def psql(c):
+    """Open psql on the embedded PostgreSQL 16 (starting it when needed)."""
+    from alpha_migrate import embedded
+
+    target = guarded(embedded.start)
+    os.execv(str(embedded.PSQL), [str(embedded.PSQL), target.uri()])
+
+
+@task(help={"dsn": "print these settings for DSN instead of the embedded server"})
+def env(c, dsn=None):
+    """Print `export ALPHA_PG_*=...` lines for dbt: eval "$(invoke db.env)"."""
+    import shlex
+
+    from alpha_migrate.migrate import resolve_target
+
+    target, _ = guarded(lambda: resolve_target(dsn))
+    for name, value in target.dbt_env().items():
+        if name == "ALPHA_PG_PASSWORD" and value:
+            # Never printed: the operator sets it from wherever the secret lives.
+            print(f"# {name} is not printed: export it yourself")
+        else:
+            print(f"export {name}={shlex.quote(value)}")
+
+
+db = Collection("db", start, stop, status, psql, env)
+namespace = Collection(migrate, demo_db, lint, test, db)
