@@ -1,9 +1,9 @@
 """Invoke tasks: a thin command layer over the `alpha_migrate` package and `scripts/`.
 
-    invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--debug]
-    invoke demo-db [--out PATH] [--end YYYY-MM-DD]
-    invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
-    invoke lint | test
+invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--debug]
+invoke demo-db [--out PATH] [--end YYYY-MM-DD]
+invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
+invoke lint | test
 """
 
 import os
@@ -47,12 +47,18 @@ def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
 
 @task
 def lint(c):
-    """ruff on Python, sqlfluff (dbt templater, postgres dialect) on SQL."""
+    """ruff on Python; sqlfluff (dbt templater, postgres dialect) on SQL, which needs a live database."""
+    from alpha_migrate.dbt import dbt_environment, ensure_profiles
+    from alpha_migrate.migrate import resolve_target
+
     bin_dir = Path(sys.executable).parent
     c.run(f"{bin_dir / 'ruff'} check {PROJECT_DIR}", echo=True)
     c.run(f"{bin_dir / 'ruff'} format --check {PROJECT_DIR}", echo=True)
+    # sqlfluff's dbt templater fills dbt's relation cache from the catalog: it connects like dbt does.
+    target, _ = guarded(lambda: resolve_target(None))
+    ensure_profiles()
     with c.cd(str(PROJECT_DIR)):
-        c.run(f"{bin_dir / 'sqlfluff'} lint", echo=True)
+        c.run(f"{bin_dir / 'sqlfluff'} lint models tests", echo=True, env=dbt_environment(target))
 
 
 @task(pre=[lint])

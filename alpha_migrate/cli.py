@@ -19,7 +19,7 @@ def guarded(action: Callable[[], object], debug: bool = False) -> object:
     except KeyboardInterrupt:
         print("error: interrupted; the target keeps its state from before this run", file=sys.stderr)
         raise Exit(code=130) from None
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for the operator's terminal
+    except Exception as exc:
         if debug:
             raise
         detail = str(exc).strip().splitlines()

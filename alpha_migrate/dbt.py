@@ -20,12 +20,25 @@ def dbt_environment(target: Target) -> dict[str, str]:
     return {**os.environ, **target.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
-def run_dbt(args: list[str], target: Target, echo=print) -> None:
-    """Run `dbt ARGS`, streaming its lines indented; raise MigrationError when it fails."""
-    # The pipeline uses the very profile analysts copy, so both always connect the same way.
+def ensure_profiles() -> Path:
+    """The pipeline and sqlfluff use the very profile analysts copy, so all connect the same way."""
     DBT_PROFILES_DIR.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROFILES_EXAMPLE, DBT_PROFILES_DIR / "profiles.yml")
-    command = [dbt_executable(), "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR)]
+    return DBT_PROFILES_DIR
+
+
+def run_dbt(args: list[str], target: Target, echo=print) -> None:
+    """Run `dbt ARGS`, streaming its lines indented; raise MigrationError when it fails."""
+    ensure_profiles()
+    command = [
+        dbt_executable(),
+        "--no-use-colors",
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+    ]
     process = subprocess.Popen(
         command,
         cwd=PROJECT_DIR,

@@ -46,6 +46,7 @@ class Target:
 
     def libpq(self) -> str:
         """`key=value` form with every value quoted, for psycopg2 and DuckDB's ATTACH."""
+
         def quoted(value: str) -> str:
             return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 

@@ -10,7 +10,7 @@
 
 select
     ticker,
-    "date",
+    date,
     raw_close,
     adj_close,
     volume

@@ -7,7 +7,7 @@
 ) }}
 
 select
-    "date",
+    date,
     total_portfolio_value,
     daily_return_vs_spy,
     cumulative_alpha

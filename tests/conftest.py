@@ -1,0 +1,104 @@
+"""Shared fixtures: a real PostgreSQL 16, real SQLite sources, and `invoke` run as a user runs it.
+
+The server is the embedded PostgreSQL 16 in a scratch folder, or the one named by ALPHA_TEST_ADMIN_DSN
+(a role that may create databases). Every test module migrates into a database of its own.
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from alpha_migrate import embedded
+from alpha_migrate.dsn import Target
+from alpha_migrate.paths import PROJECT_DIR
+from scripts.csv_db import write_csv_database
+from scripts.demo_db import write_demo_database
+
+INVOKE = str(Path(sys.executable).with_name("invoke"))
+REAL_CSV_DIR = PROJECT_DIR / "tests" / "data" / "etf_prices"
+DEMO_END = "2026-11-24"
+
+
+@pytest.fixture(scope="session")
+def admin_target(tmp_path_factory) -> Target:
+    dsn = os.environ.get("ALPHA_TEST_ADMIN_DSN")
+    if dsn:
+        yield Target.parse(dsn)
+        return
+    pgdata = tmp_path_factory.mktemp("pg") / "pgdata"
+    yield embedded.start(pgdata, database="postgres")
+    embedded.stop(pgdata)
+
+
+def create_database(admin: Target) -> Target:
+    name = f"alpha_test_{uuid.uuid4().hex[:10]}"
+    con = psycopg2.connect(admin.libpq())
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f'create database "{name}"')
+    con.close()
+    return Target({**admin.params, "dbname": name})
+
+
+def drop_database(admin: Target, target: Target) -> None:
+    con = psycopg2.connect(admin.libpq())
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f'drop database if exists "{target.params["dbname"]}" with (force)')
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def module_db(admin_target):
+    target = create_database(admin_target)
+    yield target
+    drop_database(admin_target, target)
+
+
+@pytest.fixture
+def fresh_db(admin_target):
+    target = create_database(admin_target)
+    yield target
+    drop_database(admin_target, target)
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "sector_etfs.db"
+    write_demo_database(path, end=dt.date.fromisoformat(DEMO_END))
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_sqlite(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("real") / "sector_etfs.db"
+    write_csv_database(REAL_CSV_DIR, path)
+    return path
+
+
+def invoke(*args: str, env: dict | None = None, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
+    """Run `invoke ARGS` the way an operator does; output captured as text."""
+    return subprocess.run(
+        [INVOKE, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def query(target: Target, sql: str, params=None) -> list[tuple]:
+    con = psycopg2.connect(target.libpq())
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        con.close()

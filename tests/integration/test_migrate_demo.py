@@ -1,0 +1,149 @@
+"""`invoke migrate` on the demo database, end to end, twice, into a real PostgreSQL 16."""
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from tests.conftest import invoke, query
+
+ROUNDING_BOUND = 0.00005  # half a unit in the fourth decimal
+
+
+@pytest.fixture(scope="module")
+def first_run(module_db, demo_sqlite, tmp_path_factory):
+    report = tmp_path_factory.mktemp("reports") / "first.json"
+    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri(), "--report", str(report))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, json.loads(report.read_text())
+
+
+def test_summary_reports_every_row_loaded(first_run, demo_sqlite):
+    result, summary = first_run
+    con = sqlite3.connect(demo_sqlite)
+    source = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in summary["source"]}
+    assert summary["status"] == "ok"
+    assert summary["source"] == source == summary["loaded"] == summary["staged"]
+    assert source["daily_prices"] == 36135
+    assert sum(summary["partitions"].values()) == source["daily_prices"]
+    assert summary["seconds"] > 0
+    assert "migration ok" in result.stdout
+    assert "psql" in result.stdout and "connect: postgresql://" in result.stdout
+
+
+def test_snapshot_is_kept_with_its_sha256(first_run):
+    _, summary = first_run
+    snapshot = summary["snapshot_path"]
+    assert hashlib.sha256(open(snapshot, "rb").read()).hexdigest() == summary["snapshot_sha256"]
+
+
+def test_yearly_partitions_from_first_data_year_through_next_year(first_run, module_db):
+    _, summary = first_run
+    next_year = dt.date.today().year + 1
+    assert list(summary["partitions"]) == [f"daily_prices_{y}" for y in range(2015, next_year + 1)]
+    bounds = query(
+        module_db,
+        """select child.relname, pg_get_expr(child.relpartbound, child.oid)
+           from pg_inherits join pg_class child on child.oid = pg_inherits.inhrelid
+           where inhparent = 'public.daily_prices'::regclass""",
+    )
+    for name, bound in bounds:
+        year = int(name[-4:])
+        assert bound == f"FOR VALUES FROM ('{year}-01-01') TO ('{year + 1}-01-01')"
+    per_year = dict(query(module_db, "select tableoid::regclass::text, count(*) from daily_prices group by 1"))
+    assert {k: v for k, v in summary["partitions"].items() if v} == per_year
+
+
+def test_every_value_equals_its_source_within_four_decimal_rounding(first_run, module_db, demo_sqlite):
+    source = {
+        (t, d): (raw, adj, vol)
+        for t, d, raw, adj, vol in sqlite3.connect(demo_sqlite).execute("select * from daily_prices")
+    }
+    target = query(module_db, "select ticker, date::text, raw_close, adj_close, volume from daily_prices")
+    assert len(target) == len(source)
+    worst = 0.0
+    for ticker, date, raw, adj, volume in target:
+        src_raw, src_adj, src_volume = source[(ticker, date)]
+        worst = max(worst, abs(float(raw) - src_raw), abs(float(adj) - src_adj))
+        assert volume == src_volume
+        assert raw.as_tuple().exponent == -4
+    assert 0 < worst <= ROUNDING_BOUND
+
+
+def test_portfolio_values_equal_the_source_within_their_scales(first_run, module_db, demo_sqlite):
+    source = dict(
+        (d, rest)
+        for d, *rest in sqlite3.connect(demo_sqlite).execute("select * from portfolio_v1_performance")
+    )
+    rows = query(module_db, "select date::text, total_portfolio_value, daily_return_vs_spy, cumulative_alpha from portfolio_v1_performance")
+    assert len(rows) == len(source)
+    for date, value, excess, alpha in rows:
+        src_value, src_excess, src_alpha = source[date]
+        assert abs(float(value) - src_value) <= 0.005
+        assert abs(float(excess) - src_excess) <= 0.0000005
+        assert abs(float(alpha) - src_alpha) <= 0.0000005
+
+
+def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run, module_db, demo_sqlite, tmp_path):
+    _, first = first_run
+    stop = threading.Event()
+    errors: list[str] = []
+    served = [0]
+
+    def reader():
+        con = psycopg2.connect(module_db.libpq())
+        con.autocommit = True
+        with con.cursor() as cur:
+            while not stop.is_set():
+                try:
+                    cur.execute(
+                        "select ticker, count(*), max(adj_close) from daily_prices "
+                        "where date > (select max(date) from daily_prices) - 30 group by ticker"
+                    )
+                    if len(cur.fetchall()) != 12:
+                        errors.append("reader saw a partial table")
+                    served[0] += 1
+                except psycopg2.Error as exc:
+                    errors.append(str(exc))
+                    time.sleep(0.05)
+        con.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        report = tmp_path / "second.json"
+        result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri(), "--report", str(report))
+    finally:
+        stop.set()
+        thread.join()
+    assert result.returncode == 0, result.stdout + result.stderr
+    second = json.loads(report.read_text())
+    assert errors == []
+    assert served[0] > 10
+    for key in ("loaded", "partitions", "checksums", "snapshot_sha256"):
+        assert second[key] == first[key], key
+    leftovers = query(module_db, "select relname from pg_class where relname like '%dbt_tmp%' or relname like '%dbt_backup%'")
+    assert leftovers == []
+
+
+def test_a_failing_dbt_test_fails_the_migration(module_db, demo_sqlite, first_run):
+    # A row the source does not have breaks the row-count test: the run must say so and exit non-zero.
+    con = psycopg2.connect(module_db.libpq())
+    with con, con.cursor() as cur:
+        cur.execute("insert into daily_prices values ('XLK', '2015-01-03', 1, 1, 1)")
+    con.close()
+    try:
+        result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri())
+        assert result.returncode == 1
+        assert "FAIL 1 row_count_matches_daily_prices" in result.stdout
+        assert result.stderr.strip().splitlines() == ["error: dbt build failed (exit 1): see its output above"]
+    finally:
+        con = psycopg2.connect(module_db.libpq())
+        with con, con.cursor() as cur:
+            cur.execute("delete from daily_prices where ticker = 'XLK' and date = '2015-01-03'")
+        con.close()
