@@ -10,10 +10,8 @@ import time
 import psycopg2
 import pytest
 
+from alpha_migrate.rounding import within_rounding
 from tests.conftest import invoke, query
-
-ROUNDING_BOUND = 0.00005  # half a unit in the fourth decimal
-
 
 @pytest.fixture(scope="module")
 def first_run(module_db, demo_sqlite, tmp_path_factory):
@@ -66,13 +64,11 @@ def test_every_value_equals_its_source_within_four_decimal_rounding(first_run, m
     }
     target = query(module_db, "select ticker, date::text, raw_close, adj_close, volume from daily_prices")
     assert len(target) == len(source)
-    worst = 0.0
     for ticker, date, raw, adj, volume in target:
         src_raw, src_adj, src_volume = source[(ticker, date)]
-        worst = max(worst, abs(float(raw) - src_raw), abs(float(adj) - src_adj))
+        assert within_rounding(raw, src_raw, 4) and within_rounding(adj, src_adj, 4), (ticker, date)
         assert volume == src_volume
         assert raw.as_tuple().exponent == -4
-    assert 0 < worst <= ROUNDING_BOUND
 
 
 def test_portfolio_values_equal_the_source_within_their_scales(first_run, module_db, demo_sqlite):
@@ -84,9 +80,8 @@ def test_portfolio_values_equal_the_source_within_their_scales(first_run, module
     assert len(rows) == len(source)
     for date, value, excess, alpha in rows:
         src_value, src_excess, src_alpha = source[date]
-        assert abs(float(value) - src_value) <= 0.005
-        assert abs(float(excess) - src_excess) <= 0.0000005
-        assert abs(float(alpha) - src_alpha) <= 0.0000005
+        assert within_rounding(value, src_value, 2)
+        assert within_rounding(excess, src_excess, 6) and within_rounding(alpha, src_alpha, 6)
 
 
 def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run, module_db, demo_sqlite, tmp_path):

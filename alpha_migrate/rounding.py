@@ -1,0 +1,19 @@
+"""The documented rounding rule for REAL values loaded into NUMERIC(p, s) columns.
+
+PostgreSQL converts a double to numeric through its 15-significant-digit decimal form, then rounds half
+away from zero to the column's scale. So a loaded value differs from the source's exact binary value by
+at most half a unit in the last kept decimal plus half a unit in the 15th significant digit.
+"""
+
+from decimal import Decimal
+
+SIGNIFICANT_DIGITS = 15
+
+
+def rounding_bound(source: float, scale: int) -> Decimal:
+    """The largest |loaded - source| the rule allows for one value stored at `scale` decimals."""
+    return Decimal(5).scaleb(-(scale + 1)) + abs(Decimal(source)) * Decimal(5).scaleb(-SIGNIFICANT_DIGITS)
+
+
+def within_rounding(loaded: Decimal, source: float, scale: int) -> bool:
+    return abs(loaded - Decimal(source)) <= rounding_bound(source, scale)
