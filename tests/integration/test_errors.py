@@ -69,7 +69,9 @@ def test_unreachable_server_never_shows_the_password(demo_sqlite, tmp_path):
 
 def test_dsn_from_the_environment(fresh_db, demo_sqlite, tmp_path):
     report = tmp_path / "env.json"
-    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--report", str(report), env={"ALPHA_PG_DSN": fresh_db.uri()})
+    result = invoke(
+        "migrate", "--sqlite", str(demo_sqlite), "--report", str(report), env={"ALPHA_PG_DSN": fresh_db.uri()}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(report.read_text())
     assert summary["target"] == fresh_db.masked and summary["embedded"] is False

@@ -3,15 +3,22 @@
 import datetime as dt
 import hashlib
 import json
+import os
+import re
+import shutil
 import sqlite3
+import subprocess
 import threading
 import time
 
 import psycopg2
 import pytest
 
+from alpha_migrate.dbt import dbt_executable
+from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
 from tests.conftest import invoke, query
+
 
 @pytest.fixture(scope="module")
 def first_run(module_db, demo_sqlite, tmp_path_factory):
@@ -73,10 +80,12 @@ def test_every_value_equals_its_source_within_four_decimal_rounding(first_run, m
 
 def test_portfolio_values_equal_the_source_within_their_scales(first_run, module_db, demo_sqlite):
     source = dict(
-        (d, rest)
-        for d, *rest in sqlite3.connect(demo_sqlite).execute("select * from portfolio_v1_performance")
+        (d, rest) for d, *rest in sqlite3.connect(demo_sqlite).execute("select * from portfolio_v1_performance")
     )
-    rows = query(module_db, "select date::text, total_portfolio_value, daily_return_vs_spy, cumulative_alpha from portfolio_v1_performance")
+    rows = query(
+        module_db,
+        "select date::text, total_portfolio_value, daily_return_vs_spy, cumulative_alpha from portfolio_v1_performance",
+    )
     assert len(rows) == len(source)
     for date, value, excess, alpha in rows:
         src_value, src_excess, src_alpha = source[date]
@@ -122,7 +131,9 @@ def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run
     assert served[0] > 10
     for key in ("loaded", "partitions", "checksums", "snapshot_sha256"):
         assert second[key] == first[key], key
-    leftovers = query(module_db, "select relname from pg_class where relname like '%dbt_tmp%' or relname like '%dbt_backup%'")
+    leftovers = query(
+        module_db, "select relname from pg_class where relname like '%dbt_tmp%' or relname like '%dbt_backup%'"
+    )
     assert leftovers == []
 
 
@@ -142,3 +153,20 @@ def test_a_failing_dbt_test_fails_the_migration(module_db, demo_sqlite, first_ru
         with con, con.cursor() as cur:
             cur.execute("delete from daily_prices where ticker = 'XLK' and date = '2015-01-03'")
         con.close()
+
+
+def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tmp_path):
+    # The analyst path from the README: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*.
+    shutil.copyfile(PROJECT_DIR / "profiles.example.yml", tmp_path / "profiles.yml")
+    env = {**os.environ, **module_db.dbt_env()}
+    result = subprocess.run(
+        [dbt_executable(), "--no-use-colors", "test", "--profiles-dir", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout
+    assert re.search(r"Done\. PASS=(\d+) WARN=0 ERROR=0", result.stdout)
+    assert int(re.search(r"PASS=(\d+)", result.stdout).group(1)) >= 10

@@ -71,9 +71,10 @@ def test_full_history_lands_in_yearly_partitions_since_1993(migrated, real_sqlit
     partitions = migrated["partitions"]
     years = [int(name[-4:]) for name in partitions]
     assert years == list(range(1993, years[-1] + 1))
-    assert partitions["daily_prices_1993"] == source.execute(
-        "select count(*) from daily_prices where date < '1994-01-01'"
-    ).fetchone()[0]
+    assert (
+        partitions["daily_prices_1993"]
+        == source.execute("select count(*) from daily_prices where date < '1994-01-01'").fetchone()[0]
+    )
     assert query(module_db, "select count(*) from only daily_prices") == [(0,)]
 
 
@@ -95,6 +96,6 @@ def test_real_prices_round_to_four_decimals_and_volumes_are_exact(migrated, real
     assert len(rows) == len(source)
     assert outside == []
     # SPY's adj_close on 2024-05-30 is 513.09845: a tie in decimal, a hair below it in binary; it rounds up.
-    assert query(module_db, "select adj_close::text from daily_prices where ticker = 'SPY' and date = '2024-05-30'") == [
-        ("513.0985",)
-    ]
+    assert query(
+        module_db, "select adj_close::text from daily_prices where ticker = 'SPY' and date = '2024-05-30'"
+    ) == [("513.0985",)]

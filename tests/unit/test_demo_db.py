@@ -43,7 +43,10 @@ def test_schema_is_section_2_of_the_plan(demo, tmp_path):
 
 def test_tickers_start_at_their_inception_and_end_on_the_last_business_day(demo):
     _, con = demo
-    spans = {t: (first, last) for t, first, last in con.execute("select ticker, min(date), max(date) from daily_prices group by 1")}
+    spans = {
+        t: (first, last)
+        for t, first, last in con.execute("select ticker, min(date), max(date) from daily_prices group by 1")
+    }
     assert set(spans) == SECTOR_ETFS | {"SPY"}
     expected_last = last_business_day_before(dt.date.today()).isoformat()
     assert {last for _, last in spans.values()} == {expected_last}
