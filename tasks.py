@@ -21,20 +21,48 @@ from alpha_migrate.paths import DEFAULT_SQLITE, PROJECT_DIR
         "sqlite": "SQLite source (default: sector_etfs.db in the working folder)",
         "dsn": "target PostgreSQL 16 as a libpq URI or key=value string (default: $ALPHA_PG_DSN, else embedded)",
         "report": "where to write the JSON summary (default: reports/migrate-<run>.json)",
+        "max_rejects": "how many quarantined rows a run may accept and still load (default 0)",
         "debug": "show tracebacks",
     }
 )
-def migrate(c, sqlite=str(DEFAULT_SQLITE), dsn=None, report=None, debug=False):
+def migrate(c, sqlite=str(DEFAULT_SQLITE), dsn=None, report=None, max_rejects=0, debug=False):
     """Migrate sector_etfs.db into partitioned PostgreSQL 16: snapshot, extract, dbt build, summary."""
     from alpha_migrate.console import Console
     from alpha_migrate.migrate import Options, render_summary
     from alpha_migrate.migrate import migrate as run
 
     console = Console(steps=4)
-    options = Options(Path(sqlite), dsn, Path(report) if report else None)
+    options = Options(Path(sqlite), dsn, Path(report) if report else None, int(max_rejects))
     summary = guarded(lambda: run(options, console), debug)
     for line in render_summary(summary):
         console.say(line)
+
+
+@task(
+    help={
+        "run": "the run id (default: the latest run that quarantined rows)",
+        "dsn": "target PostgreSQL (default: $ALPHA_PG_DSN, else embedded)",
+        "limit": "show at most this many rows (default 100)",
+    }
+)
+def rejects(c, run=None, dsn=None, limit=100):
+    """List the quarantined rows of a run: source table, SQLite rowid, reason, raw values."""
+    from alpha_migrate import target_db
+    from alpha_migrate.migrate import resolve_target
+    from alpha_migrate.quarantine import list_rejects
+
+    def show():
+        target, _ = resolve_target(dsn)
+        with target_db.connect(target) as con:
+            return list_rejects(con, run, int(limit))
+
+    run_id, rows = guarded(show)
+    if not rows:
+        print(f"no quarantined rows{f' for run {run_id}' if run_id else ''}")
+        return
+    print(f"quarantined rows of run {run_id} (at most {limit}):")
+    for table, rowid, reason, raw in rows:
+        print(f"  {table:<26} rowid {rowid:>9}  {reason:<20} {raw}")
 
 
 @task(help={"out": "where to write it (default: sector_etfs.db)", "end": "last date (default: last business day)"})
@@ -123,4 +151,4 @@ def env(c, dsn=None):
 
 
 db = Collection("db", start, stop, status, psql, env)
-namespace = Collection(migrate, demo_db, lint, test, db)
+namespace = Collection(migrate, rejects, demo_db, lint, test, db)

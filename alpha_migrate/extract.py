@@ -1,10 +1,15 @@
 """Extract: DuckDB reads the SQLite snapshot and bulk-writes raw staging tables into PostgreSQL.
 
-Raw means every source row as stored, dates still text, plus its SQLite rowid; dbt's staging models do
-the typing. DuckDB's postgres extension writes with binary COPY. Rows go in rowid ranges so the operator
-sees progress; the sqlite scanner pushes the rowid range down, so each chunk reads only its own pages.
+Raw means every source row as stored, dates still text, plus its SQLite rowid (raw_layout.py). DuckDB's
+postgres extension writes with binary COPY, in rowid ranges so the operator sees progress; the sqlite
+scanner pushes the rowid range down, so each chunk reads only its own pages.
+
+A source declared as the plan's section 2 is read typed, directly. DuckDB refuses any value of another
+storage class; then, and for any source declared otherwise, SQLite itself first splits the table into
+the raw layout inside the snapshot (our own copy), and that split table is read instead.
 """
 
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -13,31 +18,14 @@ from alpha_migrate.console import Console
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.paths import DUCKDB_EXTENSION_DIR
+from alpha_migrate.raw_layout import RAW_TABLES, direct_select, split_table_name, split_table_sql
 
 STAGING_SCHEMA = "staging"
 CHUNK_ROWS = 250_000
-# Staging table per source table: its columns as PostgreSQL types and the source expression feeding each.
-STAGING_TABLES = {
-    "daily_prices": {
-        "sqlite_rowid": ("bigint", "rowid"),
-        "ticker": ("text", "ticker"),
-        "date": ("text", "date"),
-        "raw_close": ("double precision", "raw_close"),
-        "adj_close": ("double precision", "adj_close"),
-        "volume": ("bigint", "volume"),
-    },
-    "portfolio_v1_performance": {
-        "sqlite_rowid": ("bigint", "rowid"),
-        "date": ("text", "date"),
-        "total_portfolio_value": ("double precision", "total_portfolio_value"),
-        "daily_return_vs_spy": ("double precision", "daily_return_vs_spy"),
-        "cumulative_alpha": ("double precision", "cumulative_alpha"),
-    },
-}
 
 
 def staging_table(source_table: str) -> str:
-    return f"sqlite_{source_table}"
+    return f"{STAGING_SCHEMA}.sqlite_{source_table}"
 
 
 def sql_literal(text: str) -> str:
@@ -54,6 +42,7 @@ def _extension_path(package: str) -> Path:
 
 
 def connect_duckdb() -> duckdb.DuckDBPyConnection:
+    # One thread: DuckDB's default two fight the PostgreSQL server for this machine's two cores.
     con = duckdb.connect(config={"threads": 1, "extension_directory": str(DUCKDB_EXTENSION_DIR)})
     for package, name in (
         ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
@@ -64,31 +53,74 @@ def connect_duckdb() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def extract(snapshot: Path, target: Target, console: Console) -> dict[str, int]:
+def extract(snapshot: Path, plan_typed: dict[str, bool], target: Target, console: Console) -> dict[str, int]:
     """Replace the raw staging tables with the snapshot's rows; returns rows staged per source table."""
     con = connect_duckdb()
     try:
-        con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
         con.execute(f"ATTACH {sql_literal(target.libpq())} AS pg (TYPE postgres)")
         con.execute("CALL postgres_execute('pg', ?)", [f"create schema if not exists {STAGING_SCHEMA}"])
-        return {table: _copy_table(con, table, columns, console) for table, columns in STAGING_TABLES.items()}
+        staged = {}
+        for table in RAW_TABLES:
+            _create_staging(con, table)
+            if plan_typed[table]:
+                try:
+                    staged[table] = _copy(con, snapshot, table, table, direct_select(table), console)
+                    continue
+                except duckdb.Error as exc:
+                    console.say(f"      {table}: {str(exc).splitlines()[0]}; splitting values by storage class")
+            _split_in_snapshot(snapshot, table)
+            columns = [f'"{name}"' for name in RAW_TABLES[table]]
+            staged[table] = _copy(con, snapshot, table, split_table_name(table), columns, console)
+        return staged
     except duckdb.Error as exc:
         raise MigrationError(f"extract failed: {target.redact(str(exc)).splitlines()[0]}") from exc
     finally:
         con.close()
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict, console: Console) -> int:
-    staged = f"{STAGING_SCHEMA}.{staging_table(table)}"
-    ddl = ", ".join(f'"{name}" {pg_type}' for name, (pg_type, _) in columns.items())
-    # Truncate rather than drop: dbt's staging views depend on these tables.
+def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    staged = staging_table(table)
+    ddl = ", ".join(f'"{name}" {pg_type}' for name, (pg_type, _) in RAW_TABLES[table].items())
+    # A layout change replaces the table (dbt's staging views are rebuilt by the same run).
     con.execute(
         "CALL postgres_execute('pg', ?)",
-        [f"create table if not exists {staged} ({ddl}); truncate {staged}"],
+        [
+            f"""do $$ begin
+                if exists (select from information_schema.tables
+                           where table_schema = '{STAGING_SCHEMA}' and table_name = 'sqlite_{table}')
+                   and (select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns
+                        where table_schema = '{STAGING_SCHEMA}' and table_name = 'sqlite_{table}')
+                       <> '{",".join(RAW_TABLES[table])}'
+                then drop table {staged} cascade;
+                end if;
+            end $$;
+            create table if not exists {staged} ({ddl});
+            truncate {staged}"""
+        ],
     )
-    low, high, total = con.execute(f'select min(rowid), max(rowid), count(*) from src."{table}"').fetchone()
-    names = ", ".join(f'"{name}"' for name in columns)
-    expressions = ", ".join(expr for _, expr in columns.values())
+    # DuckDB caches PostgreSQL's catalog: make it see the table as it is now.
+    con.execute("CALL pg_clear_cache()")
+
+
+def _split_in_snapshot(snapshot: Path, table: str) -> None:
+    con = sqlite3.connect(snapshot)
+    try:
+        with con:
+            for statement in split_table_sql(table):
+                con.execute(statement)
+    except sqlite3.DatabaseError as exc:
+        raise MigrationError(f"cannot read {table} from the snapshot ({exc})") from exc
+    finally:
+        con.close()
+
+
+def _copy(con, snapshot: Path, table: str, read_from: str, expressions: list[str], console: Console) -> int:
+    con.execute("DETACH DATABASE IF EXISTS src")
+    con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
+    staged = staging_table(table)
+    con.execute("CALL postgres_execute('pg', ?)", [f"truncate {staged}"])
+    low, high, total = con.execute(f'select min(rowid), max(rowid), count(*) from src."{read_from}"').fetchone()
+    names = ", ".join(f'"{name}"' for name in RAW_TABLES[table])
     copied = 0
     console.progress(staged, copied, total)
     start = low or 0
@@ -97,7 +129,7 @@ def _copy_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict, conso
     while total and start <= high:
         end = start + chunk
         copied += con.execute(
-            f'INSERT INTO pg.{staged} ({names}) SELECT {expressions} FROM src."{table}" '
+            f'INSERT INTO pg.{staged} ({names}) SELECT {", ".join(expressions)} FROM src."{read_from}" '
             f"WHERE rowid >= {start} AND rowid < {end}"
         ).fetchone()[0]
         console.progress(staged, copied, total)

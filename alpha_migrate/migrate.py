@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from alpha_migrate import embedded, target_db
+from alpha_migrate import embedded, quarantine, target_db
 from alpha_migrate.console import Console
 from alpha_migrate.dbt import run_dbt
 from alpha_migrate.dsn import Target
@@ -25,6 +25,7 @@ class Options:
     sqlite: Path
     dsn: str | None = None
     report: Path | None = None
+    max_rejects: int = 0
 
 
 def resolve_target(dsn: str | None) -> tuple[Target, bool]:
@@ -67,12 +68,29 @@ def migrate(options: Options, console: Console) -> dict:
                 for warning in snapshot.warnings:
                     console.say(f"      warning: {warning}")
             with console.step("extract", "extract to staging (DuckDB sqlite scanner -> COPY into PostgreSQL)"):
-                summary["staged"] = extract(snapshot.path, target, console)
+                summary["staged"] = extract(snapshot.path, snapshot.plan_typed, target, console)
             with console.step("transform", "transform and test (dbt build)"):
-                run_dbt(["build"], target, echo=console.say)
-            summary["loaded"] = target_db.table_rows(con, "public", target_db.TARGET_TABLES)
+                dbt_vars = json.dumps({"run_id": run_id, "max_rejects": options.max_rejects})
+                try:
+                    run_dbt(["build", "--vars", dbt_vars], target, echo=console.say)
+                except MigrationError:
+                    if not quarantine.gate_failed():
+                        raise
+                    # Too many rejects: nothing was loaded; still write the quarantine for the operator.
+                    run_dbt(["run-operation", "quarantine_all", "--vars", dbt_vars], target, echo=console.say)
+                    summary.update(quarantine.classify(con))
+                    total = sum(sum(r.values()) for r in summary["rejected"].values())
+                    raise MigrationError(
+                        f"{total} rows quarantined, more than --max-rejects {options.max_rejects}: the target "
+                        f"tables are unchanged; list them with `invoke rejects --run {run_id}`"
+                    ) from None
+            summary.update(quarantine.classify(con))
+            summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
+            summary["target_rows"] = target_db.table_rows(con, "public", target_db.TARGET_TABLES)
             summary["partitions"] = target_db.partition_rows(con)
             summary["checksums"] = target_db.checksums(con)
+            if not all(r["balanced"] for r in summary["reconciliation"].values()):
+                raise MigrationError("the run does not reconcile: source rows != loaded + merged + quarantined")
         summary["status"] = "ok"
         return summary
     except MigrationError as exc:
@@ -92,8 +110,16 @@ def write_report(path: Path, summary: dict) -> None:
 
 def render_summary(summary: dict) -> list[str]:
     lines = [f"migration {summary['status']} in {summary['seconds']:.1f} s (run {summary['run_id']})"]
-    for table, rows in summary["source"].items():
-        lines.append(f"  {table:<26} source {rows:>10,}   loaded {summary['loaded'].get(table, 0):>10,}")
+    for table, counts in summary.get("reconciliation", {}).items():
+        lines.append(
+            f"  {table:<26} source {counts['source']:>10,} = loaded {counts['loaded']:>10,}"
+            f" + merged {counts['merged']:>6,} + quarantined {counts['quarantined']:>6,}"
+            f"  {'(reconciled)' if counts['balanced'] else '(DOES NOT RECONCILE)'}"
+        )
+        for reason, n in summary["rejected"][table].items():
+            lines.append(f"      quarantined {n:>8,}  {reason}")
+    if any(summary.get("rejected", {}).values()):
+        lines.append(f"  list quarantined rows: invoke rejects --run {summary['run_id']}")
     partitions = summary.get("partitions", {})
     if partitions:
         names = sorted(partitions)

@@ -8,12 +8,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from alpha_migrate.errors import MigrationError
+from alpha_migrate.raw_layout import DECLARED_TYPES
 
 # The columns of section 2 of the plan; extra tables and columns are reported and left behind.
-REQUIRED_COLUMNS = {
-    "daily_prices": ("ticker", "date", "raw_close", "adj_close", "volume"),
-    "portfolio_v1_performance": ("date", "total_portfolio_value", "daily_return_vs_spy", "cumulative_alpha"),
-}
+REQUIRED_COLUMNS = {table: tuple(columns) for table, columns in DECLARED_TYPES.items()}
 SNAPSHOTS_KEPT = 3
 
 
@@ -24,6 +22,8 @@ class Snapshot:
     sha256: str
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Per table: are its columns declared exactly as in the plan's section 2 (see raw_layout.py)?
+    plan_typed: dict[str, bool] = field(default_factory=dict)
 
 
 def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
@@ -74,13 +74,15 @@ def _inspect(snapshot: Snapshot) -> None:
         for table, required in REQUIRED_COLUMNS.items():
             if table not in tables:
                 raise MigrationError(f"{snapshot.source} has no table {table}: is it Project Alpha's sector_etfs.db?")
-            columns = [row[1] for row in con.execute(f'pragma table_info("{table}")')]
+            declared = {row[1]: row[2].upper() for row in con.execute(f'pragma table_info("{table}")')}
+            columns = list(declared)
             missing = [c for c in required if c not in columns]
             if missing:
                 raise MigrationError(f"{snapshot.source}: table {table} lacks column(s) {', '.join(missing)}")
             extra = [c for c in columns if c not in required]
             if extra:
                 snapshot.warnings.append(f"ignored extra column(s) in {table}: {', '.join(extra)}")
+            snapshot.plan_typed[table] = all(declared[c] == t for c, t in DECLARED_TYPES[table].items())
             snapshot.rows[table] = con.execute(f'select count(*) from "{table}"').fetchone()[0]
         extra_tables = sorted(t for t in tables - REQUIRED_COLUMNS.keys() if not t.startswith("sqlite_"))
         if extra_tables:

@@ -1,12 +1,19 @@
 {{ config(
     unique_key=['ticker', 'date'],
     partition_by={'field': 'date', 'granularity': 'year'},
-    pre_hook="{{ ensure_yearly_partitions(this, ref('stg_daily_prices')) }}",
+    pre_hook=[
+        "{{ ensure_yearly_partitions(this, ref('stg_daily_prices')) }}",
+        "{{ quarantine_rejects(ref('stg_daily_prices'), 'daily_prices') }}",
+    ],
     post_hook=[
         "{{ ensure_primary_key(this) }}",
         "{{ ensure_index(this, 'idx_daily_prices_ticker_date', 'ticker, date desc') }}",
     ],
 ) }}
+
+-- Both marts wait for the reject gate, which reads both staging models (dbt build only blocks a model
+-- on a test whose every parent is upstream of it).
+-- depends_on: {{ ref('stg_daily_prices') }}, {{ ref('stg_portfolio_v1_performance') }}
 
 select
     ticker,
@@ -15,3 +22,4 @@ select
     adj_close,
     volume
 from {{ ref('stg_daily_prices') }}
+where outcome = 'loaded'

@@ -1,8 +1,103 @@
+-- Every raw source row, classified: `loaded` (typed, ready for the mart), `merged` (an identical copy of a
+-- loaded row's key and values) or `rejected` (with the first reason that applies, in the order below).
+with raw as (
+    select * from {{ source('sqlite', 'daily_prices') }}
+),
+
+normalised as (
+    select
+        *,
+        upper(trim(ticker)) as ticker_clean,
+        {{ market_date_shape('date') }} as date_shape,
+        coalesce(
+            volume,
+            case when volume_real = trunc(volume_real) and abs(volume_real) < 9e18 then volume_real::bigint end
+        ) as volume_clean
+    from raw
+    -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
+    offset 0  -- noqa: AM09
+),
+
+checked as (
+    select
+        *,
+        case
+            when ticker_clean is null or ticker_clean = '' then 'ticker_missing'
+            when length(ticker_clean) > 10 then 'ticker_too_long'
+            when date_shape = 'missing' then 'date_missing'
+            when date_shape = 'unparseable' then 'date_unparseable'
+            when date_clean is null then 'date_impossible'
+            when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+            when raw_close_text is not null or adj_close_text is not null then 'price_not_numeric'
+            when {{ is_not_finite('raw_close') }} or {{ is_not_finite('adj_close') }} then 'price_not_finite'
+            when raw_close < 0 or adj_close < 0 then 'price_negative'
+            when {{ overflows_numeric('raw_close', 10, 4) }} or {{ overflows_numeric('adj_close', 10, 4) }}
+                then 'price_out_of_range'
+            when volume_text is not null then 'volume_not_numeric'
+            when volume_real is not null and volume_clean is null then 'volume_fractional'
+            when volume_clean < 0 then 'volume_negative'
+        end as invalid_reason
+    from (
+        select
+            *,
+            {{ market_date('date', 'date_shape') }} as date_clean
+        from normalised
+        -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
+        offset 0  -- noqa: AM09
+    ) as dated
+),
+
+-- Among valid rows, a key seen more than once is merged when every copy carries the same source values
+-- (compared before rounding), and is a conflict for a person to decide when they differ.
+keyed as (
+    select
+        *,
+        (
+            {{ differs_within_window('raw_close', 'key_rows') }}
+            or {{ differs_within_window('adj_close', 'key_rows') }}
+            or {{ differs_within_window('volume_clean', 'key_rows') }}
+        ) as key_conflict,
+        row_number() over (key_rows order by sqlite_rowid) as key_rank
+    from checked
+    where invalid_reason is null
+    window key_rows as (partition by ticker_clean, date_clean)
+),
+
+classified as (
+    select
+        *,
+        case
+            when key_conflict then 'rejected'
+            when key_rank > 1 then 'merged'
+            else 'loaded'
+        end as outcome,
+        case when key_conflict then 'key_conflict' end as reject_reason
+    from keyed
+    union all
+    select
+        *,
+        null as key_conflict,
+        null as key_rank,
+        'rejected' as outcome,
+        invalid_reason as reject_reason
+    from checked
+    where invalid_reason is not null
+)
+
 select
     sqlite_rowid,
-    cast(ticker as varchar(10)) as ticker,
-    cast(date as date) as date,
-    cast(raw_close as numeric(10, 4)) as raw_close,
-    cast(adj_close as numeric(10, 4)) as adj_close,
-    cast(volume as bigint) as volume
-from {{ source('sqlite', 'daily_prices') }}
+    outcome,
+    reject_reason,
+    (case when outcome != 'rejected' then ticker_clean end)::varchar(10) as ticker,
+    (case when outcome != 'rejected' then date_clean end)::date as date,
+    (case when outcome != 'rejected' then raw_close end)::numeric(10, 4) as raw_close,
+    (case when outcome != 'rejected' then adj_close end)::numeric(10, 4) as adj_close,
+    (case when outcome != 'rejected' then volume_clean end)::bigint as volume,
+    case when outcome = 'rejected' then json_build_object(
+        'ticker', ticker,
+        'date', date,
+        'raw_close', coalesce(raw_close_text, raw_close::text),
+        'adj_close', coalesce(adj_close_text, adj_close::text),
+        'volume', coalesce(volume_text, volume::text, volume_real::text)
+    )::text end as raw_values
+from classified

@@ -1,7 +1,96 @@
+-- Every raw portfolio row, classified like stg_daily_prices: loaded, merged or rejected with a reason.
+with raw as (
+    select * from {{ source('sqlite', 'portfolio_v1_performance') }}
+),
+
+dated as (
+    select
+        *,
+        {{ market_date('date', 'date_shape') }} as date_clean
+    from (
+        select
+            *,
+            {{ market_date_shape('date') }} as date_shape
+        from raw
+        -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
+        offset 0  -- noqa: AM09
+    ) as shaped
+),
+
+checked as (
+    select
+        *,
+        case
+            when date_shape = 'missing' then 'date_missing'
+            when date_shape = 'unparseable' then 'date_unparseable'
+            when date_clean is null then 'date_impossible'
+            when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+            when
+                total_portfolio_value_text is not null
+                or daily_return_vs_spy_text is not null
+                or cumulative_alpha_text is not null
+                then 'value_not_numeric'
+            when
+                {{ is_not_finite('total_portfolio_value') }}
+                or {{ is_not_finite('daily_return_vs_spy') }}
+                or {{ is_not_finite('cumulative_alpha') }}
+                then 'value_not_finite'
+            when {{ overflows_numeric('total_portfolio_value', 12, 2) }} then 'value_out_of_range'
+            when {{ overflows_numeric('daily_return_vs_spy', 8, 6) }} then 'return_out_of_range'
+            when {{ overflows_numeric('cumulative_alpha', 8, 6) }} then 'alpha_out_of_range'
+        end as invalid_reason
+    from dated
+    -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
+    offset 0  -- noqa: AM09
+),
+
+keyed as (
+    select
+        *,
+        (
+            {{ differs_within_window('total_portfolio_value', 'key_rows') }}
+            or {{ differs_within_window('daily_return_vs_spy', 'key_rows') }}
+            or {{ differs_within_window('cumulative_alpha', 'key_rows') }}
+        ) as key_conflict,
+        row_number() over (key_rows order by sqlite_rowid) as key_rank
+    from checked
+    where invalid_reason is null
+    window key_rows as (partition by date_clean)
+),
+
+classified as (
+    select
+        *,
+        case
+            when key_conflict then 'rejected'
+            when key_rank > 1 then 'merged'
+            else 'loaded'
+        end as outcome,
+        case when key_conflict then 'key_conflict' end as reject_reason
+    from keyed
+    union all
+    select
+        *,
+        null as key_conflict,
+        null as key_rank,
+        'rejected' as outcome,
+        invalid_reason as reject_reason
+    from checked
+    where invalid_reason is not null
+)
+
 select
     sqlite_rowid,
-    cast(date as date) as date,
-    cast(total_portfolio_value as numeric(12, 2)) as total_portfolio_value,
-    cast(daily_return_vs_spy as numeric(8, 6)) as daily_return_vs_spy,
-    cast(cumulative_alpha as numeric(8, 6)) as cumulative_alpha
-from {{ source('sqlite', 'portfolio_v1_performance') }}
+    outcome,
+    reject_reason,
+    (case when outcome != 'rejected' then date_clean end)::date as date,
+    (case when outcome != 'rejected' then total_portfolio_value end)::numeric(12, 2) as total_portfolio_value,
+    (case when outcome != 'rejected' then daily_return_vs_spy end)::numeric(8, 6) as daily_return_vs_spy,
+    (case when outcome != 'rejected' then cumulative_alpha end)::numeric(8, 6) as cumulative_alpha,
+    case when outcome = 'rejected' then json_build_object(
+        'date', date,
+        'total_portfolio_value', coalesce(total_portfolio_value_text, total_portfolio_value::text),
+        'daily_return_vs_spy', coalesce(daily_return_vs_spy_text, daily_return_vs_spy::text),
+        'cumulative_alpha', coalesce(cumulative_alpha_text, cumulative_alpha::text)
+    )::text end as raw_values
+from classified

@@ -1,18 +1,42 @@
-"""File-level problems end in one line on stderr, a non-zero exit, no traceback, and an untouched target."""
+"""File-level problems: one line on stderr naming the problem and what to do, a non-zero exit, no traceback,
+and the target exactly as it was (catalog, row counts, contents)."""
 
 import json
+import shutil
 import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
 
+import psycopg2
 import pytest
 
+from alpha_migrate.dsn import Target
 from tests.conftest import invoke, query
+
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 def target_state(target):
-    return query(
+    """Every relation in the target's schemas, and the row count and digest of each table."""
+    relations = query(
         target,
-        "select schemaname, tablename from pg_tables where schemaname in ('public', 'staging') order by 1, 2",
+        """select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname in ('public', 'staging', 'reference') order by 1, 2""",
     )
+    contents = [
+        query(target, f'select count(*), sum(hashtextextended(t::text, 0)) from "{schema}"."{name}" t')
+        for schema, name, kind in relations
+        if kind in ("r", "p")
+    ]
+    return relations, contents
+
+
+@pytest.fixture(scope="module")
+def migrated(module_db, demo_sqlite):
+    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri())
+    assert result.returncode == 0, result.stdout + result.stderr
+    return module_db
 
 
 def assert_one_line_error(result, *fragments):
@@ -25,30 +49,64 @@ def assert_one_line_error(result, *fragments):
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_missing_source_says_how_to_create_the_demo(fresh_db, tmp_path):
-    before = target_state(fresh_db)
-    result = invoke("migrate", "--sqlite", str(tmp_path / "nowhere.db"), "--dsn", fresh_db.uri())
-    assert_one_line_error(result, "nowhere.db not found", "invoke demo-db")
-    assert target_state(fresh_db) == before == []
+def migrate_fails(target, source, *fragments, dsn=None):
+    before = target_state(target)
+    result = invoke("migrate", "--sqlite", str(source), "--dsn", dsn or target.uri())
+    assert_one_line_error(result, *fragments)
+    assert target_state(target) == before
+    return result
 
 
-def test_a_file_that_is_not_sqlite(fresh_db, tmp_path):
+def test_missing_source_says_how_to_create_the_demo(migrated, tmp_path):
+    migrate_fails(migrated, tmp_path / "nowhere.db", "nowhere.db not found", "invoke demo-db")
+
+
+def test_debug_shows_the_traceback(migrated, tmp_path):
+    result = invoke("migrate", "--sqlite", str(tmp_path / "nowhere.db"), "--dsn", migrated.uri(), "--debug")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "MigrationError" in result.stderr
+
+
+def test_a_file_that_is_not_sqlite(migrated, tmp_path):
     bogus = tmp_path / "sector_etfs.db"
     bogus.write_text("Date,Close\n2024-01-02,1\n" * 100)
-    result = invoke("migrate", "--sqlite", str(bogus), "--dsn", fresh_db.uri())
-    assert_one_line_error(result, "is not a readable SQLite database")
-    assert target_state(fresh_db) == []
+    migrate_fails(migrated, bogus, "is not a readable SQLite database")
 
 
-def test_a_database_without_the_portfolio_table(fresh_db, tmp_path):
+def test_a_truncated_sqlite_file(migrated, demo_sqlite, tmp_path):
+    truncated = tmp_path / "truncated.db"
+    data = demo_sqlite.read_bytes()
+    truncated.write_bytes(data[: len(data) * 6 // 10])
+    migrate_fails(migrated, truncated, "is not a readable SQLite database", "malformed")
+
+
+def test_a_sqlite_file_with_a_corrupt_header(migrated, demo_sqlite, tmp_path):
+    corrupt = tmp_path / "corrupt.db"
+    data = bytearray(demo_sqlite.read_bytes())
+    data[:16] = b"not sqlite at all"[:16]
+    corrupt.write_bytes(bytes(data))
+    migrate_fails(migrated, corrupt, "is not a readable SQLite database")
+
+
+def test_a_database_without_the_portfolio_table(migrated, tmp_path):
     path = tmp_path / "prices_only.db"
     con = sqlite3.connect(path)
     con.execute("create table daily_prices (ticker text, date text, raw_close real, adj_close real, volume integer)")
     con.commit()
     con.close()
-    result = invoke("migrate", "--sqlite", str(path), "--dsn", fresh_db.uri())
-    assert_one_line_error(result, "has no table portfolio_v1_performance")
-    assert target_state(fresh_db) == []
+    migrate_fails(migrated, path, "has no table portfolio_v1_performance")
+
+
+def test_a_table_missing_a_required_column(migrated, tmp_path):
+    path = tmp_path / "no_volume.db"
+    con = sqlite3.connect(path)
+    con.executescript(
+        """create table daily_prices (ticker text, date text, raw_close real, adj_close real);
+           create table portfolio_v1_performance (date text, total_portfolio_value real,
+                                                  daily_return_vs_spy real, cumulative_alpha real);"""
+    )
+    con.close()
+    migrate_fails(migrated, path, "table daily_prices lacks column(s) volume")
 
 
 def test_unreachable_server_never_shows_the_password(demo_sqlite, tmp_path):
@@ -67,11 +125,93 @@ def test_unreachable_server_never_shows_the_password(demo_sqlite, tmp_path):
     assert json.loads(report.read_text())["status"] == "failed"
 
 
+@pytest.fixture(scope="module")
+def password_role(migrated):
+    """A role that must give its password, on a server that otherwise trusts local connections."""
+    con = psycopg2.connect(migrated.libpq())
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute("show hba_file")
+        hba = Path(cur.fetchone()[0])
+        cur.execute("create role alpha_pw login password 'right-password'")
+        original = hba.read_text()
+        hba.write_text("local all alpha_pw scram-sha-256\n" + original)
+        cur.execute("select pg_reload_conf()")
+    yield Target({**migrated.params, "user": "alpha_pw"})
+    hba.write_text(original)
+    with con.cursor() as cur:
+        cur.execute("select pg_reload_conf()")
+        cur.execute("drop role alpha_pw")
+    con.close()
+
+
+def test_wrong_password(migrated, password_role, demo_sqlite):
+    wrong = Target({**password_role.params, "password": "wrong-password"})
+    result = migrate_fails(migrated, demo_sqlite, "password authentication failed", dsn=wrong.uri(show_password=True))
+    assert "wrong-password" not in result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def postgres15():
+    """Debian's PostgreSQL 15, which this machine image carries, on a socket in a scratch folder."""
+    if not (PG15_BIN / "pg_ctl").exists():
+        pytest.skip("PostgreSQL 15 binaries are not installed (Debian package postgresql-15)")
+    folder = Path(tempfile.mkdtemp(prefix="alpha-pg15-"))
+    shutil.chown(folder, "postgres", "postgres")
+    data = folder / "data"
+
+    def as_postgres(*command):
+        # No pipes: the server started by pg_ctl would hold them open, and we would wait forever.
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    as_postgres(str(PG15_BIN / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres")
+    options = f"-k {folder} -h '' -p 5415"
+    as_postgres(str(PG15_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    yield Target({"host": str(folder), "port": "5415", "user": "postgres", "dbname": "postgres"})
+    as_postgres(str(PG15_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_postgresql_older_than_16(postgres15, demo_sqlite):
+    assert query(postgres15, "show server_version")[0][0].startswith("15.")
+    migrate_fails(postgres15, demo_sqlite, "PostgreSQL 15", "is too old", "PostgreSQL 16 or newer")
+
+
+def test_a_source_being_written_migrates_from_a_consistent_snapshot(fresh_db, demo_sqlite, tmp_path):
+    live = tmp_path / "live.db"
+    shutil.copyfile(demo_sqlite, live)
+    writer = sqlite3.connect(live, isolation_level=None)
+    writer.execute("pragma journal_mode=wal")
+    writer.execute("create table trades (id integer)")
+    writer.execute("alter table daily_prices add column source text")
+    committed = writer.execute("select count(*) from daily_prices").fetchone()[0]
+    writer.execute("begin immediate")
+    writer.execute("insert into daily_prices values ('XLK', '2030-01-02', 1, 1, 1, 'bot')")
+    try:
+        report = tmp_path / "report.json"
+        result = invoke("migrate", "--sqlite", str(live), "--dsn", fresh_db.uri(), "--report", str(report))
+    finally:
+        writer.execute("rollback")
+        writer.close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(report.read_text())
+    assert summary["source"]["daily_prices"] == committed == summary["loaded"]["daily_prices"]
+    assert sorted(summary["warnings"]) == [
+        "ignored extra column(s) in daily_prices: source",
+        "ignored extra table(s): trades",
+    ]
+    assert "warning: ignored extra table(s): trades" in result.stdout
+
+
 def test_dsn_from_the_environment(fresh_db, demo_sqlite, tmp_path):
     report = tmp_path / "env.json"
-    result = invoke(
-        "migrate", "--sqlite", str(demo_sqlite), "--report", str(report), env={"ALPHA_PG_DSN": fresh_db.uri()}
-    )
+    env = {"ALPHA_PG_DSN": fresh_db.uri()}
+    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--report", str(report), env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(report.read_text())
     assert summary["target"] == fresh_db.masked and summary["embedded"] is False

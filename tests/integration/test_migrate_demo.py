@@ -137,36 +137,37 @@ def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run
     assert leftovers == []
 
 
-def test_a_failing_dbt_test_fails_the_migration(module_db, demo_sqlite, first_run):
-    # A row the source does not have breaks the row-count test: the run must say so and exit non-zero.
-    con = psycopg2.connect(module_db.libpq())
-    with con, con.cursor() as cur:
-        cur.execute("insert into daily_prices values ('XLK', '2015-01-03', 1, 1, 1)")
-    con.close()
-    try:
-        result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri())
-        assert result.returncode == 1
-        assert "FAIL 1 row_count_matches_daily_prices" in result.stdout
-        assert result.stderr.strip().splitlines() == ["error: dbt build failed (exit 1): see its output above"]
-    finally:
-        con = psycopg2.connect(module_db.libpq())
-        with con, con.cursor() as cur:
-            cur.execute("delete from daily_prices where ticker = 'XLK' and date = '2015-01-03'")
-        con.close()
-
-
-def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tmp_path):
-    # The analyst path from the README: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*.
-    shutil.copyfile(PROJECT_DIR / "profiles.example.yml", tmp_path / "profiles.yml")
-    env = {**os.environ, **module_db.dbt_env()}
-    result = subprocess.run(
-        [dbt_executable(), "--no-use-colors", "test", "--profiles-dir", str(tmp_path)],
+def analyst_dbt_test(target, profiles_dir):
+    """The analyst path from the README: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*."""
+    shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
+    return subprocess.run(
+        [dbt_executable(), "--no-use-colors", "test", "--profiles-dir", str(profiles_dir)],
         cwd=PROJECT_DIR,
-        env=env,
+        env={**os.environ, **target.dbt_env()},
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tmp_path):
+    result = analyst_dbt_test(module_db, tmp_path)
     assert result.returncode == 0, result.stdout
     assert re.search(r"Done\. PASS=(\d+) WARN=0 ERROR=0", result.stdout)
     assert int(re.search(r"PASS=(\d+)", result.stdout).group(1)) >= 10
+
+
+def test_dbt_test_fails_when_a_loaded_row_goes_missing(first_run, module_db, tmp_path):
+    con = psycopg2.connect(module_db.libpq())
+    with con, con.cursor() as cur:
+        cur.execute("select * from daily_prices where ticker = 'XLK' and date = '2020-03-02'")
+        row = cur.fetchone()
+        cur.execute("delete from daily_prices where ticker = 'XLK' and date = '2020-03-02'")
+    try:
+        result = analyst_dbt_test(module_db, tmp_path)
+        assert result.returncode == 1
+        assert "FAIL 1 reconciles_with_source_daily_prices" in result.stdout
+    finally:
+        with con, con.cursor() as cur:
+            cur.execute("insert into daily_prices values (%s, %s, %s, %s, %s)", row)
+        con.close()

@@ -1,0 +1,62 @@
+"""What a run loaded, merged and quarantined, read back from dbt's staging models and the quarantine."""
+
+import json
+
+from alpha_migrate.paths import PROJECT_DIR
+from alpha_migrate.target_db import TARGET_TABLES
+
+GATE_TEST = "rejects_within_limit"
+
+
+def classify(con) -> dict:
+    """Per table: outcome counts and reject reasons, and whether source = loaded + merged + quarantined."""
+    result = {"rejected": {}, "merged": {}, "reconciliation": {}}
+    with con.cursor() as cur:
+        for table in TARGET_TABLES:
+            cur.execute(f"select count(*) from staging.sqlite_{table}")
+            source_rows = cur.fetchone()[0]
+            cur.execute(f"select outcome, reject_reason, count(*) from staging.stg_{table} group by 1, 2 order by 1, 2")
+            counts = cur.fetchall()
+            reasons = {reason: n for outcome, reason, n in counts if outcome == "rejected"}
+            loaded = sum(n for outcome, _, n in counts if outcome == "loaded")
+            merged = sum(n for outcome, _, n in counts if outcome == "merged")
+            quarantined = sum(reasons.values())
+            result["rejected"][table] = reasons
+            result["merged"][table] = merged
+            result["reconciliation"][table] = {
+                "source": source_rows,
+                "loaded": loaded,
+                "merged": merged,
+                "quarantined": quarantined,
+                "balanced": source_rows == loaded + merged + quarantined,
+            }
+    return result
+
+
+def gate_failed() -> bool:
+    """Did the last dbt invocation stop the load because of too many rejects?"""
+    path = PROJECT_DIR / "target" / "run_results.json"
+    if not path.exists():
+        return False
+    results = json.loads(path.read_text()).get("results", [])
+    return any(GATE_TEST in r.get("unique_id", "") and r.get("status") == "fail" for r in results)
+
+
+def list_rejects(con, run_id: str | None, limit: int) -> tuple[str | None, list[tuple]]:
+    """The quarantined rows of a run (default: the latest run that quarantined any)."""
+    with con.cursor() as cur:
+        cur.execute("select to_regclass('staging.rejected_rows') is not null")
+        if not cur.fetchone()[0]:
+            return run_id, []
+        if run_id is None:
+            cur.execute("select run_id from staging.rejected_rows order by quarantined_at desc limit 1")
+            row = cur.fetchone()
+            if row is None:
+                return None, []
+            run_id = row[0]
+        cur.execute(
+            """select source_table, sqlite_rowid, reason, raw_values from staging.rejected_rows
+               where run_id = %s order by source_table, sqlite_rowid limit %s""",
+            (run_id, limit),
+        )
+        return run_id, cur.fetchall()

@@ -1,0 +1,61 @@
+{#-
+  Source dates arrive as text in several shapes. Unambiguous ones are normalised to DATE:
+    iso_date            2024-01-02
+    iso_datetime        2024-01-02 00:00:00 (pandas), 2024-01-02T21:00:00-05:00, ...Z: the date as written,
+                        the market's own calendar day, not shifted by the zone
+    slashed_date        2024/01/02
+    epoch_seconds       9-10 digits, epoch_milliseconds 12-13 digits: the UTC calendar day
+  Anything else is `unparseable`; a shape with an impossible day (2024-02-30) yields NULL. Never raises,
+  so one bad row cannot stop a load.
+-#}
+{% macro market_date_shape(column) -%}
+    case
+        when {{ column }} is null or trim({{ column }}) = '' then 'missing'
+        when {{ column }} ~ '^\d{4}-\d{2}-\d{2}$' then 'iso_date'
+        when {{ column }} ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$'
+            then 'iso_datetime'
+        when {{ column }} ~ '^\d{4}/\d{2}/\d{2}$' then 'slashed_date'
+        when {{ column }} ~ '^\d{9,10}(\.0+)?$' then 'epoch_seconds'
+        when {{ column }} ~ '^\d{12,13}(\.0+)?$' then 'epoch_milliseconds'
+        else 'unparseable'
+    end
+{%- endmacro %}
+
+
+{% macro market_date(column, shape) -%}
+    {%- set year = 'substr(' ~ column ~ ', 1, 4)::int' -%}
+    {%- set month = 'substr(' ~ column ~ ', 6, 2)::int' -%}
+    {%- set day = 'substr(' ~ column ~ ', 9, 2)::int' -%}
+    case
+        when {{ shape }} in ('iso_date', 'iso_datetime', 'slashed_date')
+            and {{ year }} >= 1 and {{ month }} between 1 and 12 and {{ day }} between 1 and 31
+            and extract(month from make_date({{ year }}, {{ month }}, 1) + ({{ day }} - 1)) = {{ month }}
+            then make_date({{ year }}, {{ month }}, 1) + ({{ day }} - 1)
+        when {{ shape }} = 'epoch_seconds'
+            then (to_timestamp(trunc({{ column }}::numeric)) at time zone 'UTC')::date
+        when {{ shape }} = 'epoch_milliseconds'
+            then (to_timestamp(trunc({{ column }}::numeric) / 1000) at time zone 'UTC')::date
+    end
+{%- endmacro %}
+
+
+{#- Market data before 1990 or after next year is a typo or a unit error, not a trading day. -#}
+{% macro market_date_is_sane(column) -%}
+    {{ column }} between date '1990-01-01' and make_date(extract(year from current_date)::int + 1, 12, 31)
+{%- endmacro %}
+
+
+{#- A double that is +-Infinity or NaN: SQLite stores the first two; NaN arrives as NULL. -#}
+{% macro is_not_finite(column) -%}
+    {{ column }} in ('Infinity'::float8, '-Infinity'::float8, 'NaN'::float8)
+{%- endmacro %}
+
+
+{#-
+  Would casting this double to NUMERIC(precision, scale) overflow once rounded? Decided exactly as the
+  cast decides, but only for values near the limit, so the common case costs one comparison.
+-#}
+{% macro overflows_numeric(column, precision, scale) -%}
+    {%- set limit = 10 ** (precision - scale) -%}
+    coalesce(abs({{ column }}) >= {{ limit - 1 }} and abs(round({{ column }}::numeric, {{ scale }})) >= {{ limit }}, false)
+{%- endmacro %}

@@ -1,0 +1,47 @@
+{#-
+  The quarantine: every source row a run did not load and did not merge, with its reason, its raw values
+  and the run that saw it. Written by the marts' pre-hooks, in the same transaction as their load, and
+  by `quarantine_all` when the rejects exceed --max-rejects and no load happens at all.
+-#}
+{% macro alpha_run_id() -%}
+    {{ return(var('run_id', invocation_id)) }}
+{%- endmacro %}
+
+
+{#- Run once before any model (on-run-start): two marts creating it at once would collide. -#}
+{% macro ensure_quarantine_table() %}
+    {%- if not execute %}{{ return('') }}{% endif -%}
+    {%- call statement('ensure_quarantine_table') -%}
+        create schema if not exists staging;
+        create table if not exists staging.rejected_rows (
+            run_id text not null,
+            source_table text not null,
+            sqlite_rowid bigint not null,
+            reason text not null,
+            raw_values text not null,
+            quarantined_at timestamptz not null default now(),
+            primary key (run_id, source_table, sqlite_rowid)
+        )
+    {%- endcall -%}
+{% endmacro %}
+
+
+{% macro quarantine_rejects(staging_model, source_table) %}
+    {%- if not execute %}{{ return('') }}{% endif -%}
+    {%- call statement('quarantine_' ~ source_table) -%}
+        delete from staging.rejected_rows
+        where run_id = '{{ alpha_run_id() }}' and source_table = '{{ source_table }}';
+        insert into staging.rejected_rows (run_id, source_table, sqlite_rowid, reason, raw_values)
+        select '{{ alpha_run_id() }}', '{{ source_table }}', sqlite_rowid, reject_reason, raw_values
+        from {{ staging_model }}
+        where outcome = 'rejected'
+    {%- endcall -%}
+{% endmacro %}
+
+
+{% macro quarantine_all() %}
+    {% do ensure_quarantine_table() %}
+    {% do quarantine_rejects(ref('stg_daily_prices'), 'daily_prices') %}
+    {% do quarantine_rejects(ref('stg_portfolio_v1_performance'), 'portfolio_v1_performance') %}
+    {% do adapter.commit() %}
+{% endmacro %}

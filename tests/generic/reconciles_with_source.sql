@@ -1,0 +1,49 @@
+{#-
+  Nothing lost: every source row is loaded (and present in the model), merged into an identical loaded
+  row, or quarantined with its reason. Fails with one row of counts when they do not add up.
+-#}
+{% test reconciles_with_source(model, staging_model, raw_source, source_table, key_columns) %}
+with source_rows as (
+    select count(*) as n from {{ raw_source }}
+),
+
+outcomes as (
+    select
+        count(*) filter (where outcome = 'merged') as merged,
+        count(*) filter (where outcome = 'loaded') as loaded
+    from {{ staging_model }}
+),
+
+loaded_present as (
+    select count(*) as n
+    from {{ staging_model }} as staged
+    inner join {{ model }} as target
+        on {% for key in key_columns %}staged.{{ key }} = target.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+    where staged.outcome = 'loaded'
+),
+
+quarantined as (
+    select count(*) as n
+    from {{ staging_model }} as staged
+    where
+        staged.outcome = 'rejected'
+        and exists (
+            select 1 from {{ source('quarantine', 'rejected_rows') }} as q
+            where
+                q.source_table = '{{ source_table }}'
+                and q.sqlite_rowid = staged.sqlite_rowid
+                and q.reason = staged.reject_reason
+        )
+)
+
+select
+    source_rows.n as source_rows,
+    outcomes.loaded,
+    loaded_present.n as loaded_present,
+    outcomes.merged,
+    quarantined.n as quarantined
+from source_rows, outcomes, loaded_present, quarantined
+where
+    source_rows.n != loaded_present.n + outcomes.merged + quarantined.n
+    or loaded_present.n != outcomes.loaded
+{% endtest %}

@@ -1,0 +1,144 @@
+"""Row-level problems: every source row is loaded, merged or quarantined with a reason, and counts reconcile."""
+
+import json
+import sqlite3
+
+import pytest
+
+from alpha_migrate.rounding import within_rounding
+from tests.conftest import invoke, query
+from tests.integration.adversarial import BASE_PORTFOLIO, BASE_PRICES, CASES, mixed_case, write_case
+
+TABLES = ("daily_prices", "portfolio_v1_performance")
+
+
+def migrate(case_db, target, report, *extra):
+    return invoke("migrate", "--sqlite", str(case_db), "--dsn", target.uri(), "--report", str(report), *extra)
+
+
+@pytest.mark.parametrize("case", [*CASES, mixed_case()], ids=lambda case: case.name)
+def test_each_row_is_loaded_merged_or_quarantined(case, fresh_db, tmp_path):
+    source = tmp_path / "sector_etfs.db"
+    write_case(source, case)
+    report = tmp_path / "report.json"
+    result = migrate(source, fresh_db, report, "--max-rejects", "1000")
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(report.read_text())
+
+    base = (len(BASE_PRICES), len(BASE_PORTFOLIO))
+    sizes = (len(BASE_PRICES) + len(case.prices), len(BASE_PORTFOLIO) + len(case.portfolio))
+    for i, table in enumerate(TABLES):
+        expected_rejects = {reason: n for (t, reason), n in case.rejected.items() if t == table}
+        assert summary["rejected"][table] == expected_rejects, table
+        assert summary["merged"][table] == case.merged[i], table
+        assert summary["loaded"][table] == base[i] + case.loaded[i], table
+        assert summary["reconciliation"][table] == {
+            "source": sizes[i],
+            "loaded": base[i] + case.loaded[i],
+            "merged": case.merged[i],
+            "quarantined": sum(expected_rejects.values()),
+            "balanced": True,
+        }
+        assert query(fresh_db, f"select count(*) from {table}") == [(base[i] + case.loaded[i],)]
+
+    quarantined = query(
+        fresh_db,
+        "select source_table, reason, count(*) from staging.rejected_rows where run_id = %s group by 1, 2",
+        (summary["run_id"],),
+    )
+    assert {(t, r): n for t, r, n in quarantined} == case.rejected
+    if case.rejected:
+        assert f"invoke rejects --run {summary['run_id']}" in result.stdout
+
+
+def test_loaded_values_equal_their_source_and_quarantine_keeps_raw_values(fresh_db, tmp_path):
+    case = mixed_case()
+    source = tmp_path / "sector_etfs.db"
+    write_case(source, case)
+    report = tmp_path / "report.json"
+    assert migrate(source, fresh_db, report, "--max-rejects", "1000").returncode == 0
+    run_id = json.loads(report.read_text())["run_id"]
+
+    loaded = {
+        rowid: values
+        for rowid, *values in query(
+            fresh_db,
+            """select s.sqlite_rowid, t.raw_close, t.adj_close, t.volume
+               from staging.stg_daily_prices s join daily_prices t using (ticker, date)
+               where s.outcome = 'loaded'""",
+        )
+    }
+    con = sqlite3.connect(source)
+    for rowid, (raw, adj, volume) in loaded.items():
+        src_raw, src_adj, src_volume = con.execute(
+            "select raw_close, adj_close, volume from daily_prices where rowid = ?", (rowid,)
+        ).fetchone()
+        for value, src in ((raw, src_raw), (adj, src_adj)):
+            assert (value is None and src is None) or within_rounding(value, src, 4)
+        assert volume == src_volume
+
+    raw = dict(
+        query(
+            fresh_db,
+            "select reason, raw_values from staging.rejected_rows where run_id = %s and reason in "
+            "('price_not_numeric', 'volume_fractional', 'ticker_too_long') order by sqlite_rowid",
+            (run_id,),
+        )
+    )
+    assert json.loads(raw["volume_fractional"])["volume"] == "1.5"
+    assert json.loads(raw["ticker_too_long"])["ticker"] == "XLKXLKXLKXL"
+    assert json.loads(raw["price_not_numeric"])["raw_close"] in ("N/A", "", "1,234.5")
+
+    listing = invoke("rejects", "--run", run_id, "--dsn", fresh_db.uri())
+    assert listing.returncode == 0
+    assert sum(1 for line in listing.stdout.splitlines() if "rowid" in line) == sum(case.rejected.values())
+
+
+def test_rejects_beyond_the_limit_fail_and_leave_the_target_as_it_was(fresh_db, demo_sqlite, tmp_path):
+    assert invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri()).returncode == 0
+    before = query(fresh_db, "select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t")
+
+    bad = tmp_path / "bad.db"
+    write_case(bad, mixed_case())
+    report = tmp_path / "report.json"
+    result = migrate(bad, fresh_db, report, "--max-rejects", "3")
+    total = sum(mixed_case().rejected.values())
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {total} rows quarantined, more than --max-rejects 3: the target tables are unchanged; "
+        f"list them with `invoke rejects --run {json.loads(report.read_text())['run_id']}`"
+    ]
+    assert query(fresh_db, "select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t") == before
+    summary = json.loads(report.read_text())
+    assert summary["status"] == "failed"
+    assert sum(sum(r.values()) for r in summary["rejected"].values()) == total
+    assert query(fresh_db, "select count(*) from staging.rejected_rows where run_id = %s", (summary["run_id"],)) == [
+        (total,)
+    ]
+
+
+def test_a_source_declared_as_pandas_writes_it(fresh_db, tmp_path):
+    source = tmp_path / "pandas.db"
+    con = sqlite3.connect(source)
+    con.executescript(
+        """
+        CREATE TABLE daily_prices ("index" INTEGER, ticker TEXT, date TIMESTAMP, raw_close FLOAT,
+                                   adj_close FLOAT, volume INTEGER);
+        CREATE TABLE portfolio_v1_performance (date TIMESTAMP, total_portfolio_value FLOAT,
+                                   daily_return_vs_spy FLOAT, cumulative_alpha FLOAT);
+        INSERT INTO daily_prices VALUES (0, 'XLK', '2024-01-02 00:00:00', 180.5, 180.0, 10),
+                                        (1, 'XLK', '2024-01-03 00:00:00', 181.5, 181.0, 11);
+        INSERT INTO portfolio_v1_performance VALUES ('2024-01-02 00:00:00', 100000.0, 0.0, 0.0);
+        """
+    )
+    con.commit()
+    con.close()
+    report = tmp_path / "report.json"
+    result = migrate(source, fresh_db, report)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(report.read_text())
+    assert summary["warnings"] == ["ignored extra column(s) in daily_prices: index"]
+    assert query(fresh_db, "select ticker, date::text, raw_close::text from daily_prices order by date") == [
+        ("XLK", "2024-01-02", "180.5000"),
+        ("XLK", "2024-01-03", "181.5000"),
+    ]
