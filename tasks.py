@@ -31,11 +31,39 @@ def migrate(c, sqlite=str(DEFAULT_SQLITE), dsn=None, report=None, max_rejects=0,
     from alpha_migrate.migrate import Options, render_summary
     from alpha_migrate.migrate import migrate as run
 
-    console = Console(steps=4)
+    console = Console(steps=5)
     options = Options(Path(sqlite), dsn, Path(report) if report else None, int(max_rejects))
     summary = guarded(lambda: run(options, console), debug)
     for line in render_summary(summary):
         console.say(line)
+
+
+@task(
+    help={
+        "sqlite": "SQLite source (default: sector_etfs.db in the working folder)",
+        "dsn": "target PostgreSQL 16 (default: $ALPHA_PG_DSN, else embedded)",
+        "reports_dir": "where the Markdown, JSON and PNG go (default: reports/)",
+        "debug": "show tracebacks",
+    }
+)
+def verify(c, sqlite=str(DEFAULT_SQLITE), dsn=None, reports_dir=None, debug=False):
+    """Run the dbt tests and the risk-metric parity report (SQLite via DuckDB against PostgreSQL)."""
+    from alpha_migrate.console import Console
+    from alpha_migrate.migrate import resolve_target
+    from alpha_migrate.paths import REPORTS_DIR
+    from alpha_migrate.verify import verify as run
+
+    console = Console(steps=1)
+
+    def check():
+        target, _ = resolve_target(dsn)
+        with console.step("verify", f"verify {target.masked} against {sqlite}"):
+            return run(Path(sqlite), target, console, reports_dir=Path(reports_dir) if reports_dir else REPORTS_DIR)
+
+    result = guarded(check, debug)
+    console.say(f"verification passed: {result['metrics']} metrics within their rounding bounds")
+    console.say(f"  report: {result['report']}")
+    console.say(f"  chart:  {result['chart']}")
 
 
 @task(
@@ -151,4 +179,4 @@ def env(c, dsn=None):
 
 
 db = Collection("db", start, stop, status, psql, env)
-namespace = Collection(migrate, rejects, demo_db, lint, test, db)
+namespace = Collection(migrate, verify, rejects, demo_db, lint, test, db)

@@ -18,7 +18,7 @@ from alpha_migrate.console import Console
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.paths import DUCKDB_EXTENSION_DIR
-from alpha_migrate.raw_layout import RAW_TABLES, direct_select, split_table_name, split_table_sql
+from alpha_migrate.raw_layout import RAW_TABLES, direct_select, is_plan_typed, split_table_name, split_table_sql
 
 STAGING_SCHEMA = "staging"
 CHUNK_ROWS = 250_000
@@ -112,6 +112,37 @@ def _split_in_snapshot(snapshot: Path, table: str) -> None:
         raise MigrationError(f"cannot read {table} from the snapshot ({exc})") from exc
     finally:
         con.close()
+
+
+def split_if_needed(con: duckdb.DuckDBPyConnection, snapshot: Path) -> dict[str, str]:
+    """Attach the snapshot as `src`; per source table, the name to read its raw rows from: the table
+    itself when DuckDB reads it typed without refusal, else its split by storage class (made once)."""
+    names = {}
+    for table, columns in RAW_TABLES.items():
+        con.execute("DETACH DATABASE IF EXISTS src")
+        sqlite = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+        try:
+            declared = {row[1]: row[2].upper() for row in sqlite.execute(f'pragma table_info("{table}")')}
+            split_exists = sqlite.execute(
+                "select 1 from sqlite_master where name = ?", (split_table_name(table),)
+            ).fetchone()
+        finally:
+            sqlite.close()
+        if not split_exists and is_plan_typed(declared, table):
+            con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
+            reads = ", ".join(f'count("{name}")' for name in columns if name in declared)
+            try:
+                con.execute(f'select {reads} from src."{table}"').fetchall()
+                names[table] = table
+                continue
+            except duckdb.Error:
+                con.execute("DETACH DATABASE src")
+        if not split_exists:
+            _split_in_snapshot(snapshot, table)
+        names[table] = split_table_name(table)
+    con.execute("DETACH DATABASE IF EXISTS src")
+    con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
+    return names
 
 
 def _copy(con, snapshot: Path, table: str, read_from: str, expressions: list[str], console: Console) -> int:

@@ -16,6 +16,7 @@ from alpha_migrate.errors import MigrationError
 from alpha_migrate.extract import extract
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.source import take_snapshot
+from alpha_migrate.verify import verify
 
 DSN_ENV = "ALPHA_PG_DSN"
 
@@ -91,6 +92,8 @@ def migrate(options: Options, console: Console) -> dict:
             summary["checksums"] = target_db.checksums(con)
             if not all(r["balanced"] for r in summary["reconciliation"].values()):
                 raise MigrationError("the run does not reconcile: source rows != loaded + merged + quarantined")
+        with console.step("verify", "verify: risk-metric parity, SQLite against PostgreSQL"):
+            summary["verify"] = verify(options.sqlite, target, console, snapshot=snapshot.path, dbt_tests_passed=True)
         summary["status"] = "ok"
         return summary
     except MigrationError as exc:
@@ -126,6 +129,8 @@ def render_summary(summary: dict) -> list[str]:
         lines.append(f"  partitions: {len(names)} yearly ({names[0]} .. {names[-1]})")
     lines.append(f"  snapshot: {summary.get('snapshot_path')} sha256 {summary.get('snapshot_sha256', '')[:16]}...")
     lines.append(f"  report: {summary['report']}")
+    if summary.get("verify"):
+        lines.append(f"  verification: {summary['verify']['report']} (chart {summary['verify']['chart']})")
     if summary["status"] == "ok":
         lines.append(f"  connect: {summary['target']}")
         lines.append(f"  psql:    {summary['psql']}")

@@ -79,3 +79,8 @@ def split_table_sql(table: str) -> list[str]:
         f'CREATE TABLE "{target}" ({ddl})',
         f'INSERT INTO "{target}" SELECT {select} FROM "{table}"',
     ]
+
+
+def is_plan_typed(declared: dict[str, str], table: str) -> bool:
+    """`declared` maps a source table's columns to their declared types (pragma table_info)."""
+    return all(declared.get(column) == kind for column, kind in DECLARED_TYPES[table].items())

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.raw_layout import DECLARED_TYPES
+from alpha_migrate.raw_layout import DECLARED_TYPES, is_plan_typed
 
 # The columns of section 2 of the plan; extra tables and columns are reported and left behind.
 REQUIRED_COLUMNS = {table: tuple(columns) for table, columns in DECLARED_TYPES.items()}
@@ -82,7 +82,7 @@ def _inspect(snapshot: Snapshot) -> None:
             extra = [c for c in columns if c not in required]
             if extra:
                 snapshot.warnings.append(f"ignored extra column(s) in {table}: {', '.join(extra)}")
-            snapshot.plan_typed[table] = all(declared[c] == t for c, t in DECLARED_TYPES[table].items())
+            snapshot.plan_typed[table] = is_plan_typed(declared, table)
             snapshot.rows[table] = con.execute(f'select count(*) from "{table}"').fetchone()[0]
         extra_tables = sorted(t for t in tables - REQUIRED_COLUMNS.keys() if not t.startswith("sqlite_"))
         if extra_tables:

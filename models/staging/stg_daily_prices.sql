@@ -93,6 +93,10 @@ select
     (case when outcome != 'rejected' then raw_close end)::numeric(10, 4) as raw_close,
     (case when outcome != 'rejected' then adj_close end)::numeric(10, 4) as adj_close,
     (case when outcome != 'rejected' then volume_clean end)::bigint as volume,
+    -- The source's own REAL values, for the dbt tests that compare the loaded values against them.
+    case when outcome != 'rejected' then raw_close end as source_raw_close,
+    case when outcome != 'rejected' then adj_close end as source_adj_close,
+    case when outcome != 'rejected' then volume_clean end as source_volume,
     case when outcome = 'rejected' then json_build_object(
         'ticker', ticker,
         'date', date,

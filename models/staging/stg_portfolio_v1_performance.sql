@@ -87,6 +87,10 @@ select
     (case when outcome != 'rejected' then total_portfolio_value end)::numeric(12, 2) as total_portfolio_value,
     (case when outcome != 'rejected' then daily_return_vs_spy end)::numeric(8, 6) as daily_return_vs_spy,
     (case when outcome != 'rejected' then cumulative_alpha end)::numeric(8, 6) as cumulative_alpha,
+    -- The source's own REAL values, for the dbt tests that compare the loaded values against them.
+    case when outcome != 'rejected' then total_portfolio_value end as source_total_portfolio_value,
+    case when outcome != 'rejected' then daily_return_vs_spy end as source_daily_return_vs_spy,
+    case when outcome != 'rejected' then cumulative_alpha end as source_cumulative_alpha,
     case when outcome = 'rejected' then json_build_object(
         'date', date,
         'total_portfolio_value', coalesce(total_portfolio_value_text, total_portfolio_value::text),

@@ -1,0 +1,203 @@
+"""`invoke verify`: the dbt tests, then risk-metric parity between the SQLite source and PostgreSQL.
+
+The source side is computed by DuckDB over a snapshot of the SQLite file: the values as SQLite holds
+them, for the rows the last migration loaded, keyed as it normalised them (joined by rowid to its staging
+models; merged copies and quarantined rows are not in the target, so not compared). The target side is
+the same SQL on PostgreSQL. A metric fails when |source - target| exceeds the bound that the documented
+rounding of the prices allows (risk_metrics.py).
+"""
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import duckdb
+
+from alpha_migrate import target_db
+from alpha_migrate.console import Console
+from alpha_migrate.dbt import run_dbt
+from alpha_migrate.dsn import Target
+from alpha_migrate.errors import MigrationError
+from alpha_migrate.extract import connect_duckdb, split_if_needed, sql_literal
+from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
+from alpha_migrate.risk_metrics import BENCHMARK, METRICS, PORTFOLIO, metrics_sql, to_stats
+from alpha_migrate.source import take_snapshot
+
+# The target side of the same rows: those the last migration loaded (rows written straight to PostgreSQL,
+# by the Bot for instance, have no source to be compared with).
+TARGET_PRICES = f"""
+    select prices.ticker as series, prices.date, prices.adj_close::float8 as price
+    from public.daily_prices as prices
+    inner join staging.stg_daily_prices as staged using (ticker, date)
+    where staged.outcome = 'loaded' and prices.adj_close is not null
+    union all
+    select '{PORTFOLIO}', portfolio.date, portfolio.total_portfolio_value::float8
+    from public.portfolio_v1_performance as portfolio
+    inner join staging.stg_portfolio_v1_performance as staged using (date)
+    where staged.outcome = 'loaded' and portfolio.total_portfolio_value is not null
+"""
+TARGET_ALPHA = "select date, cumulative_alpha::float8 from public.portfolio_v1_performance order by date"
+
+
+def _source_rows(tables: dict[str, str], table: str, value: str) -> str:
+    """The loaded rows of one source table: values as SQLite holds them (read by DuckDB), keys as the
+    migration normalised them (joined by rowid to its staging model), merged copies and rejects left out."""
+    rowid = "rowid" if tables[table] == table else "sqlite_rowid"
+    series = "staged.ticker" if table == "daily_prices" else f"'{PORTFOLIO}'"
+    return f"""
+        select {series} as series, staged.date, source.{value} as price
+        from src."{tables[table]}" as source
+        inner join pg.staging.stg_{table} as staged on staged.sqlite_rowid = source.{rowid}
+        where staged.outcome = 'loaded' and source.{value} is not null"""
+
+
+def parity(snapshot: Path, target: Target, con) -> tuple[list[dict], dict]:
+    """Metric rows (series, metric, source, target, difference, bound, ok) and both alpha curves."""
+    duck = connect_duckdb()
+    try:
+        duck.execute(f"ATTACH {sql_literal(target.libpq())} AS pg (TYPE postgres, READ_ONLY)")
+        tables = split_if_needed(duck, snapshot)
+        prices = _source_rows(tables, "daily_prices", "adj_close")
+        portfolio = _source_rows(tables, "portfolio_v1_performance", "total_portfolio_value")
+        source_rows = duck.execute(metrics_sql(f"{prices} union all {portfolio}")).fetchall()
+        alpha = _source_rows(tables, "portfolio_v1_performance", "cumulative_alpha")
+        source_alpha = duck.execute(f"select date, price from ({alpha}) as alpha order by date").fetchall()
+    except duckdb.Error as exc:
+        raise MigrationError(f"verify could not read the source: {target.redact(str(exc)).splitlines()[0]}") from exc
+    finally:
+        duck.close()
+    with con.cursor() as cur:
+        cur.execute(metrics_sql(TARGET_PRICES))
+        target_rows = cur.fetchall()
+        cur.execute(TARGET_ALPHA)
+        target_alpha = cur.fetchall()
+
+    source, target_stats = to_stats(source_rows), to_stats(target_rows)
+    market_eps = source[BENCHMARK].eps_r if BENCHMARK in source else 0.0
+    rows = []
+    for series in sorted(set(source) | set(target_stats)):
+        if series not in source or series not in target_stats:
+            rows.append(
+                {
+                    "series": series,
+                    "metric": "present",
+                    "source": series in source,
+                    "target": series in target_stats,
+                    "difference": None,
+                    "bound": None,
+                    "ok": False,
+                }
+            )
+            continue
+        ours, theirs = source[series].metrics(), target_stats[series].metrics()
+        bounds = source[series].bounds(market_eps)
+        for metric in METRICS:
+            a, b = ours[metric], theirs[metric]
+            difference = None if a is None or b is None else abs(a - b)
+            ok = (a is None and b is None) or (difference is not None and difference <= bounds[metric])
+            rows.append(
+                {
+                    "series": series,
+                    "metric": metric,
+                    "source": a,
+                    "target": b,
+                    "difference": difference,
+                    "bound": bounds[metric],
+                    "ok": ok,
+                }
+            )
+    return rows, {"source": source_alpha, "target": target_alpha}
+
+
+def render_table(rows: list[dict]) -> list[str]:
+    def fmt(value) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, bool):
+            return str(value)
+        return f"{value:.6g}" if math.isfinite(value) else str(value)
+
+    lines = [
+        "| series | metric | source (SQLite) | target (PostgreSQL) | difference | bound | ok |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['series']} | {row['metric']} | {fmt(row['source'])} | {fmt(row['target'])} | "
+            f"{fmt(row['difference'])} | {fmt(row['bound'])} | {'yes' if row['ok'] else 'NO'} |"
+        )
+    return lines
+
+
+def write_chart(path: Path, alpha: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    for axis, (side, label) in zip(axes, (("source", "SQLite source"), ("target", "PostgreSQL target")), strict=True):
+        points = alpha[side]
+        axis.plot([p[0] for p in points], [float(p[1]) for p in points], linewidth=1)
+        axis.set_title(f"portfolio_v1_performance.cumulative_alpha: {label}")
+        axis.set_ylabel("cumulative alpha")
+        axis.grid(True, alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def verify(
+    sqlite: Path,
+    target: Target,
+    console: Console,
+    snapshot: Path | None = None,
+    reports_dir: Path = REPORTS_DIR,
+    dbt_tests_passed: bool = False,
+) -> dict:
+    """`dbt_tests_passed`: the caller's `dbt build` has just run every test, so they are not run again."""
+    with target_db.connect(target) as con:
+        target_db.check_server(con)
+        dbt_failure = None
+        if not dbt_tests_passed:
+            # The reject gate belongs to a migration and its --max-rejects, not to a later check.
+            try:
+                run_dbt(["test", "--exclude", "test_name:rejects_within_limit"], target, echo=console.say)
+            except MigrationError as exc:
+                dbt_failure = str(exc)  # still compute and write the parity report: both tell the operator
+        snapshot = snapshot or take_snapshot(sqlite, SNAPSHOT_DIR).path
+        rows, alpha = parity(snapshot, target, con)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    chart = reports_dir / f"verify-{stamp}-cumulative-alpha.png"
+    write_chart(chart, alpha)
+    table = render_table(rows)
+    report = reports_dir / f"verify-{stamp}.md"
+    failed = [row for row in rows if not row["ok"]]
+    report.write_text(
+        "\n".join(
+            [
+                f"# Verification of {target.masked}",
+                "",
+                f"Source: `{sqlite}` (snapshot `{snapshot.name}`). dbt tests: {'FAILED' if dbt_failure else 'passed'}.",
+                f"Risk-metric parity: {'passed' if not failed else f'{len(failed)} metric(s) outside their bound'}.",
+                "",
+                *table,
+                "",
+                f"![cumulative alpha, source over target]({chart.name})",
+                "",
+            ]
+        )
+    )
+    (reports_dir / f"verify-{stamp}.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
+    for line in table:
+        console.say("      " + line)
+    result = {"report": str(report), "chart": str(chart), "metrics": len(rows), "failed": len(failed)}
+    problems = ["dbt tests failed (see their output above)"] if dbt_failure else []
+    if failed:
+        names = ", ".join(f"{row['series']} {row['metric']}" for row in failed[:4])
+        problems.append(f"risk-metric parity failed for {len(failed)} metric(s) ({names}, ...)")
+    if problems:
+        raise MigrationError(f"verification failed: {'; '.join(problems)}; report {report}")
+    return result

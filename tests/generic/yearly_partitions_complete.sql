@@ -1,0 +1,45 @@
+{#-
+  Partitions as the plan needs them: every row in the yearly partition of its date, no DEFAULT partition
+  for rows to hide in, and next year's partition ready before the Bot writes on New Year's first trading day.
+  Fails with one row per problem.
+-#}
+{% test yearly_partitions_complete(model, column_name) %}
+with misplaced as (
+    select
+        'row outside its yearly partition' as problem,
+        tableoid::regclass::text as detail
+    from {{ model }}
+    where right(tableoid::regclass::text, 4)::int != extract(year from {{ column_name }})::int
+),
+
+default_partitions as (
+    select
+        'DEFAULT partition' as problem,
+        child.relname::text as detail
+    from pg_inherits
+    inner join pg_class as child on pg_inherits.inhrelid = child.oid
+    where
+        pg_inherits.inhparent = '{{ model }}'::regclass
+        and pg_get_expr(child.relpartbound, child.oid) = 'DEFAULT'
+),
+
+next_year as (
+    select
+        'no partition for next year' as problem,
+        (extract(year from current_date)::int + 1)::text as detail
+    where not exists (
+        select 1
+        from pg_inherits
+        inner join pg_class as child on pg_inherits.inhrelid = child.oid
+        where
+            pg_inherits.inhparent = '{{ model }}'::regclass
+            and child.relname = '{{ model.identifier }}_' || (extract(year from current_date)::int + 1)
+    )
+)
+
+select * from misplaced
+union all
+select * from default_partitions
+union all
+select * from next_year
+{% endtest %}
