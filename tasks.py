@@ -68,6 +68,25 @@ def verify(c, sqlite=str(DEFAULT_SQLITE), dsn=None, reports_dir=None, debug=Fals
 
 @task(
     help={
+        "dsn": "target PostgreSQL 16 (default: $ALPHA_PG_DSN, else embedded)",
+        "ahead": "years after this one to prepare (default 1)",
+    }
+)
+def partitions(c, dsn=None, ahead=1):
+    """Create the yearly partitions daily_prices needs (safe at any time, from cron) and list them."""
+    from alpha_migrate.migrate import resolve_target
+    from alpha_migrate.partitions import ensure_partitions, render_listing
+
+    def run():
+        target, _ = resolve_target(dsn)
+        return ensure_partitions(target, int(ahead), echo=lambda line: None)
+
+    for line in render_listing(*guarded(run)):
+        print(line)
+
+
+@task(
+    help={
         "run": "the run id (default: the latest run that quarantined rows)",
         "dsn": "target PostgreSQL (default: $ALPHA_PG_DSN, else embedded)",
         "limit": "show at most this many rows (default 100)",
@@ -179,4 +198,4 @@ def env(c, dsn=None):
 
 
 db = Collection("db", start, stop, status, psql, env)
-namespace = Collection(migrate, verify, rejects, demo_db, lint, test, db)
+namespace = Collection(migrate, verify, rejects, partitions, demo_db, lint, test, db)

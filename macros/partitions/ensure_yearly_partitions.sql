@@ -53,3 +53,11 @@
     {%- endset -%}
     {{ return(run_query(names_sql).columns[0].values() | list) }}
 {% endmacro %}
+
+
+{#- `invoke partitions` (dbt run-operation): the same macro the model's pre-hook runs, on the live table. -#}
+{% macro create_yearly_partitions(ahead=1) %}
+    {% do ensure_yearly_partitions(ref('daily_prices'), ahead=ahead) %}
+    {#- A plain COMMIT: when nothing was missing no transaction was opened, and adapter.commit() would fail. -#}
+    {% do run_query('commit') %}
+{% endmacro %}
