@@ -5,6 +5,7 @@ The server is the embedded PostgreSQL 16 in a scratch folder, or the one named b
 """
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -92,6 +93,13 @@ def invoke(*args: str, env: dict | None = None, cwd: Path = PROJECT_DIR) -> subp
         text=True,
         timeout=900,
     )
+
+
+def migrate_ok(source: Path, target: Target, report: Path, *options: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """`invoke migrate` that must succeed; returns its output and its JSON summary."""
+    result = invoke("migrate", "--sqlite", str(source), "--dsn", target.uri(), "--report", str(report), *options)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, json.loads(report.read_text())
 
 
 def query(target: Target, sql: str, params=None) -> list[tuple]:

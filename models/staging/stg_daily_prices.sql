@@ -47,42 +47,7 @@ checked as (
     ) as dated
 ),
 
--- Among valid rows, a key seen more than once is merged when every copy carries the same source values
--- (compared before rounding), and is a conflict for a person to decide when they differ.
-keyed as (
-    select
-        *,
-        (
-            {{ differs_within_window('raw_close', 'key_rows') }}
-            or {{ differs_within_window('adj_close', 'key_rows') }}
-            or {{ differs_within_window('volume_clean', 'key_rows') }}
-        ) as key_conflict,
-        row_number() over (key_rows order by sqlite_rowid) as key_rank
-    from checked
-    where invalid_reason is null
-    window key_rows as (partition by ticker_clean, date_clean)
-),
-
-classified as (
-    select
-        *,
-        case
-            when key_conflict then 'rejected'
-            when key_rank > 1 then 'merged'
-            else 'loaded'
-        end as outcome,
-        case when key_conflict then 'key_conflict' end as reject_reason
-    from keyed
-    union all
-    select
-        *,
-        null as key_conflict,
-        null as key_rank,
-        'rejected' as outcome,
-        invalid_reason as reject_reason
-    from checked
-    where invalid_reason is not null
-)
+{{ classify_by_key(['ticker_clean', 'date_clean'], ['raw_close', 'adj_close', 'volume_clean']) }}
 
 select
     sqlite_rowid,

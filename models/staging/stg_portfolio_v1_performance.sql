@@ -44,40 +44,7 @@ checked as (
     offset 0  -- noqa: AM09
 ),
 
-keyed as (
-    select
-        *,
-        (
-            {{ differs_within_window('total_portfolio_value', 'key_rows') }}
-            or {{ differs_within_window('daily_return_vs_spy', 'key_rows') }}
-            or {{ differs_within_window('cumulative_alpha', 'key_rows') }}
-        ) as key_conflict,
-        row_number() over (key_rows order by sqlite_rowid) as key_rank
-    from checked
-    where invalid_reason is null
-    window key_rows as (partition by date_clean)
-),
-
-classified as (
-    select
-        *,
-        case
-            when key_conflict then 'rejected'
-            when key_rank > 1 then 'merged'
-            else 'loaded'
-        end as outcome,
-        case when key_conflict then 'key_conflict' end as reject_reason
-    from keyed
-    union all
-    select
-        *,
-        null as key_conflict,
-        null as key_rank,
-        'rejected' as outcome,
-        invalid_reason as reject_reason
-    from checked
-    where invalid_reason is not null
-)
+{{ classify_by_key(['date_clean'], ['total_portfolio_value', 'daily_return_vs_spy', 'cumulative_alpha']) }}
 
 select
     sqlite_rowid,

@@ -17,15 +17,12 @@ import pytest
 from alpha_migrate.dbt import dbt_executable
 from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import invoke, query
+from tests.conftest import invoke, migrate_ok, query
 
 
 @pytest.fixture(scope="module")
 def first_run(module_db, demo_sqlite, tmp_path_factory):
-    report = tmp_path_factory.mktemp("reports") / "first.json"
-    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri(), "--report", str(report))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result, json.loads(report.read_text())
+    return migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "first.json")
 
 
 def test_summary_reports_every_row_loaded(first_run, demo_sqlite):

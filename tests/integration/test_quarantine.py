@@ -6,24 +6,17 @@ import sqlite3
 import pytest
 
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import invoke, query
+from tests.conftest import invoke, migrate_ok, query
 from tests.integration.adversarial import BASE_PORTFOLIO, BASE_PRICES, CASES, mixed_case, write_case
 
 TABLES = ("daily_prices", "portfolio_v1_performance")
-
-
-def migrate(case_db, target, report, *extra):
-    return invoke("migrate", "--sqlite", str(case_db), "--dsn", target.uri(), "--report", str(report), *extra)
 
 
 @pytest.mark.parametrize("case", [*CASES, mixed_case()], ids=lambda case: case.name)
 def test_each_row_is_loaded_merged_or_quarantined(case, fresh_db, tmp_path):
     source = tmp_path / "sector_etfs.db"
     write_case(source, case)
-    report = tmp_path / "report.json"
-    result = migrate(source, fresh_db, report, "--max-rejects", "1000")
-    assert result.returncode == 0, result.stdout + result.stderr
-    summary = json.loads(report.read_text())
+    result, summary = migrate_ok(source, fresh_db, tmp_path / "report.json", "--max-rejects", "1000")
 
     base = (len(BASE_PRICES), len(BASE_PORTFOLIO))
     sizes = (len(BASE_PRICES) + len(case.prices), len(BASE_PORTFOLIO) + len(case.portfolio))
@@ -55,9 +48,7 @@ def test_loaded_values_equal_their_source_and_quarantine_keeps_raw_values(fresh_
     case = mixed_case()
     source = tmp_path / "sector_etfs.db"
     write_case(source, case)
-    report = tmp_path / "report.json"
-    assert migrate(source, fresh_db, report, "--max-rejects", "1000").returncode == 0
-    run_id = json.loads(report.read_text())["run_id"]
+    run_id = migrate_ok(source, fresh_db, tmp_path / "report.json", "--max-rejects", "1000")[1]["run_id"]
 
     loaded = {
         rowid: values
@@ -101,7 +92,9 @@ def test_rejects_beyond_the_limit_fail_and_leave_the_target_as_it_was(fresh_db, 
     bad = tmp_path / "bad.db"
     write_case(bad, mixed_case())
     report = tmp_path / "report.json"
-    result = migrate(bad, fresh_db, report, "--max-rejects", "3")
+    result = invoke(
+        "migrate", "--sqlite", str(bad), "--dsn", fresh_db.uri(), "--report", str(report), "--max-rejects", "3"
+    )
     total = sum(mixed_case().rejected.values())
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
@@ -133,10 +126,7 @@ def test_a_source_declared_as_pandas_writes_it(fresh_db, tmp_path):
     )
     con.commit()
     con.close()
-    report = tmp_path / "report.json"
-    result = migrate(source, fresh_db, report)
-    assert result.returncode == 0, result.stdout + result.stderr
-    summary = json.loads(report.read_text())
+    summary = migrate_ok(source, fresh_db, tmp_path / "report.json")[1]
     assert summary["warnings"] == ["ignored extra column(s) in daily_prices: index"]
     assert query(fresh_db, "select ticker, date::text, raw_close::text from daily_prices order by date") == [
         ("XLK", "2024-01-02", "180.5000"),

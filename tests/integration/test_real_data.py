@@ -1,6 +1,5 @@
 """The real prices (SPY since 1993, the sector ETFs since 1998) migrated, and compared with the plan's DDL."""
 
-import json
 import sqlite3
 
 import psycopg2
@@ -8,7 +7,7 @@ import pytest
 
 from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import invoke, query
+from tests.conftest import migrate_ok, query
 
 PLAN_DDL = PROJECT_DIR / "tests" / "fixtures" / "plan_section3.sql"
 TABLES = ("daily_prices", "portfolio_v1_performance")
@@ -16,10 +15,7 @@ TABLES = ("daily_prices", "portfolio_v1_performance")
 
 @pytest.fixture(scope="module")
 def migrated(module_db, real_sqlite, tmp_path_factory):
-    report = tmp_path_factory.mktemp("reports") / "real.json"
-    result = invoke("migrate", "--sqlite", str(real_sqlite), "--dsn", module_db.uri(), "--report", str(report))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(report.read_text())
+    return migrate_ok(real_sqlite, module_db, tmp_path_factory.mktemp("reports") / "real.json")[1]
 
 
 def catalog(target) -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 import psycopg2
 import pytest
 
-from tests.conftest import invoke
+from tests.conftest import invoke, migrate_ok
 from tests.integration.test_migrate_demo import analyst_dbt_test
 
 NEXT_YEAR = dt.date.today().year + 1
@@ -17,10 +17,7 @@ NEXT_YEAR = dt.date.today().year + 1
 
 @pytest.fixture(scope="module")
 def migrated(module_db, demo_sqlite, tmp_path_factory):
-    report = tmp_path_factory.mktemp("reports") / "migrate.json"
-    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri(), "--report", str(report))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result, json.loads(report.read_text())
+    return migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "migrate.json")
 
 
 def series_from_sqlite(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
