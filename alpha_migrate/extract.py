@@ -94,8 +94,7 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
                 then drop table {staged} cascade;
                 end if;
             end $$;
-            create table if not exists {staged} ({ddl});
-            truncate {staged}"""
+            create table if not exists {staged} ({ddl})"""
         ],
     )
     # DuckDB caches PostgreSQL's catalog: make it see the table as it is now.
@@ -149,6 +148,7 @@ def _copy(con, snapshot: Path, table: str, read_from: str, expressions: list[str
     con.execute("DETACH DATABASE IF EXISTS src")
     con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
     staged = staging_table(table)
+    # Truncated here, not when created: a direct read that DuckDB refuses half-way starts over.
     con.execute("CALL postgres_execute('pg', ?)", [f"truncate {staged}"])
     low, high, total = con.execute(f'select min(rowid), max(rowid), count(*) from src."{read_from}"').fetchone()
     names = ", ".join(f'"{name}"' for name in RAW_TABLES[table])
