@@ -85,6 +85,16 @@ def partitions(c, dsn=None, ahead=1):
         print(line)
 
 
+@task(help={"dsn": "target PostgreSQL 16 (default: $ALPHA_PG_DSN, else embedded)"})
+def roles(c, dsn=None):
+    """Create the least-privilege client roles alpha_reader and alpha_bot (passwords from the environment)."""
+    from alpha_migrate.migrate import resolve_target
+    from alpha_migrate.roles import ensure_roles
+
+    for line in guarded(lambda: ensure_roles(resolve_target(dsn)[0])):
+        print(line)
+
+
 @task(
     help={
         "run": "the run id (default: the latest run that quarantined rows)",
@@ -198,4 +208,4 @@ def env(c, dsn=None):
 
 
 db = Collection("db", start, stop, status, psql, env)
-namespace = Collection(migrate, verify, rejects, partitions, demo_db, lint, test, db)
+namespace = Collection(migrate, verify, rejects, partitions, roles, demo_db, lint, test, db)
