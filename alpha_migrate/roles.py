@@ -17,7 +17,6 @@ from psycopg2 import sql
 
 from alpha_migrate import target_db
 from alpha_migrate.dsn import Target
-from alpha_migrate.errors import MigrationError
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,7 @@ def ensure_roles(target: Target) -> list[str]:
     """Create or update the client roles and their grants; returns one line per role."""
     lines = []
     with target_db.connect(target) as con, con.cursor() as cur:
-        cur.execute("select to_regclass('public.daily_prices') is not null")
-        if not cur.fetchone()[0]:
-            raise MigrationError(f"{target.masked} has no daily_prices table yet: run `invoke migrate` first")
+        target_db.require_migrated(con, target)
         for role in CLIENT_ROLES:
             name = sql.Identifier(role.name)
             cur.execute("select 1 from pg_roles where rolname = %s", (role.name,))

@@ -50,6 +50,14 @@ def take_migration_lock(con) -> None:
             raise MigrationError("another migration into this database is running: wait for it to finish")
 
 
+def require_migrated(con, target: Target) -> None:
+    """Commands that work on the migrated tables stop with one clear line before the first migration."""
+    with con.cursor() as cur:
+        cur.execute("select to_regclass('public.daily_prices') is not null")
+        if not cur.fetchone()[0]:
+            raise MigrationError(f"{target.masked} has no daily_prices table yet: run `invoke migrate` first")
+
+
 def table_rows(con, schema: str, tables) -> dict[str, int]:
     rows = {}
     with con.cursor() as cur:
@@ -59,12 +67,13 @@ def table_rows(con, schema: str, tables) -> dict[str, int]:
     return rows
 
 
-def partition_rows(con) -> dict[str, int]:
-    """Every partition of daily_prices, empty ones included, with its row count."""
+def partitions(con) -> list[tuple[str, str, int, int]]:
+    """Every partition of daily_prices, empty ones included: (name, bounds, rows, bytes on disk)."""
     with con.cursor() as cur:
         cur.execute(
             """
-            select child.relname, coalesce(counts.n, 0)
+            select child.relname, pg_get_expr(child.relpartbound, child.oid), coalesce(counts.n, 0),
+                   pg_total_relation_size(child.oid)
             from pg_inherits
             join pg_class child on child.oid = pg_inherits.inhrelid
             left join (
@@ -74,7 +83,11 @@ def partition_rows(con) -> dict[str, int]:
             order by child.relname
             """
         )
-        return dict(cur.fetchall())
+        return cur.fetchall()
+
+
+def partition_rows(con) -> dict[str, int]:
+    return {name: rows for name, _, rows, _ in partitions(con)}
 
 
 def checksums(con) -> dict[str, str]:
