@@ -1,6 +1,6 @@
 """Invoke tasks: a thin command layer over the `alpha_migrate` package and `scripts/`.
 
-invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--debug]
+invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--max-rejects N] [--mirror] [--roles] [--debug]
 invoke demo-db [--out PATH] [--end YYYY-MM-DD]
 invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
 invoke lint | test
@@ -22,17 +22,21 @@ from alpha_migrate.paths import DEFAULT_SQLITE, PROJECT_DIR
         "dsn": "target PostgreSQL 16 as a libpq URI or key=value string (default: $ALPHA_PG_DSN, else embedded)",
         "report": "where to write the JSON summary (default: reports/migrate-<run>.json)",
         "max_rejects": "how many quarantined rows a run may accept and still load (default 0)",
+        "mirror": "also delete target rows whose key is gone from the source (default: keep them)",
+        "roles": "then create or update the roles of `invoke roles` (needs a DSN that may create roles)",
         "debug": "show tracebacks",
     }
 )
-def migrate(c, sqlite=str(DEFAULT_SQLITE), dsn=None, report=None, max_rejects=0, debug=False):
-    """Migrate sector_etfs.db into partitioned PostgreSQL 16: snapshot, extract, dbt build, summary."""
+def migrate(
+    c, sqlite=str(DEFAULT_SQLITE), dsn=None, report=None, max_rejects=0, mirror=False, roles=False, debug=False
+):
+    """Migrate or sync sector_etfs.db into partitioned PostgreSQL 16, both tables in one transaction."""
     from alpha_migrate.console import Console
-    from alpha_migrate.migrate import Options, render_summary
+    from alpha_migrate.migrate import STEPS, Options, render_summary
     from alpha_migrate.migrate import migrate as run
 
-    console = Console(steps=5)
-    options = Options(Path(sqlite), dsn, Path(report) if report else None, int(max_rejects))
+    console = Console(steps=STEPS + bool(roles))
+    options = Options(Path(sqlite), dsn, Path(report) if report else None, int(max_rejects), mirror, roles)
     summary = guarded(lambda: run(options, console), debug)
     for line in render_summary(summary):
         console.say(line)
@@ -87,7 +91,7 @@ def partitions(c, dsn=None, ahead=1):
 
 @task(help={"dsn": "target PostgreSQL 16 (default: $ALPHA_PG_DSN, else embedded)"})
 def roles(c, dsn=None):
-    """Create the least-privilege client roles alpha_reader and alpha_bot (passwords from the environment)."""
+    """Create the roles alpha_reader, alpha_bot and alpha_migrator (passwords from the environment)."""
     from alpha_migrate.migrate import resolve_target
     from alpha_migrate.roles import ensure_roles
 

@@ -15,6 +15,7 @@ from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.extract import extract
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
+from alpha_migrate.roles import ensure_roles
 from alpha_migrate.source import take_snapshot
 from alpha_migrate.verify import verify
 
@@ -27,6 +28,11 @@ class Options:
     dsn: str | None = None
     report: Path | None = None
     max_rejects: int = 0
+    mirror: bool = False
+    roles: bool = False
+
+
+STEPS = 7  # connect, snapshot, extract, transform, publish, test, verify (+ roles when asked)
 
 
 def resolve_target(dsn: str | None) -> tuple[Target, bool]:
@@ -70,10 +76,12 @@ def migrate(options: Options, console: Console) -> dict:
                     console.say(f"      warning: {warning}")
             with console.step("extract", "extract to staging (DuckDB sqlite scanner -> COPY into PostgreSQL)"):
                 summary["staged"] = extract(snapshot.path, snapshot.plan_typed, target, console)
-            with console.step("transform", "transform and test (dbt build)"):
-                dbt_vars = json.dumps({"run_id": run_id, "max_rejects": options.max_rejects})
+            dbt_vars = json.dumps(
+                {"run_id": run_id, "max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"}
+            )
+            with console.step("transform", "classify, cast and check in staging (dbt build)"):
                 try:
-                    run_dbt(["build", "--vars", dbt_vars], target, echo=console.say)
+                    run_dbt(["build", "--selector", "before_publish", "--vars", dbt_vars], target, echo=console.say)
                 except MigrationError:
                     if not quarantine.gate_failed():
                         raise
@@ -85,6 +93,13 @@ def migrate(options: Options, console: Console) -> dict:
                         f"{total} rows quarantined, more than --max-rejects {options.max_rejects}: the target "
                         f"tables are unchanged; list them with `invoke rejects --run {run_id}`"
                     ) from None
+            with console.step("publish", "publish both tables in one transaction (dbt run-operation publish_marts)"):
+                run_dbt(["run-operation", "publish_marts", "--vars", dbt_vars], target, echo=console.say)
+                summary["sync"] = target_db.sync_counts(con, run_id)
+                for table, counts in summary["sync"].items():
+                    console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            with console.step("test", "test the published tables (dbt test)"):
+                run_dbt(["test", "--selector", "after_publish", "--vars", dbt_vars], target, echo=console.say)
             summary.update(quarantine.classify(con))
             summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
             summary["target_rows"] = target_db.table_rows(con, "public", target_db.TARGET_TABLES)
@@ -94,6 +109,9 @@ def migrate(options: Options, console: Console) -> dict:
                 raise MigrationError("the run does not reconcile: source rows != loaded + merged + quarantined")
         with console.step("verify", "verify: risk-metric parity, SQLite against PostgreSQL"):
             summary["verify"] = verify(options.sqlite, target, console, snapshot=snapshot.path, dbt_tests_passed=True)
+        if options.roles:
+            with console.step("roles", "roles: alpha_reader, alpha_bot, alpha_migrator"):
+                summary["roles"] = ensure_roles(target)
         summary["status"] = "ok"
         return summary
     except MigrationError as exc:
@@ -119,6 +137,9 @@ def render_summary(summary: dict) -> list[str]:
             f" + merged {counts['merged']:>6,} + quarantined {counts['quarantined']:>6,}"
             f"  {'(reconciled)' if counts['balanced'] else '(DOES NOT RECONCILE)'}"
         )
+        sync = summary.get("sync", {}).get(table)
+        if sync:
+            lines.append("      this run: " + ", ".join(f"{what} {n:,}" for what, n in sync.items()))
         for reason, n in summary["rejected"][table].items():
             lines.append(f"      quarantined {n:>8,}  {reason}")
     if any(summary.get("rejected", {}).values()):

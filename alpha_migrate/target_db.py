@@ -98,3 +98,14 @@ def checksums(con) -> dict[str, str]:
             cur.execute(f"select coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) from public.{table} t")
             sums[table] = str(cur.fetchone()[0])
     return sums
+
+
+def sync_counts(con, run_id: str) -> dict[str, dict[str, int]]:
+    """What the run's publish changed, per table, as recorded by macros/publish/publish_table.sql."""
+    with con.cursor() as cur:
+        cur.execute(
+            """select table_name, inserted, updated, unchanged, deleted from staging.sync_runs
+               where run_id = %s order by table_name""",
+            (run_id,),
+        )
+        return {t: {"inserted": i, "updated": u, "unchanged": n, "deleted": d} for t, i, u, n, d in cur.fetchall()}

@@ -12,7 +12,7 @@
     {%- endset -%}
     {%- if run_query(present_sql).rows[0][0] == 0 -%}
         {%- call statement('create_index_' ~ name) -%}
-            set local maintenance_work_mem = '256MB';
+            set local maintenance_work_mem = '512MB';
             create index {{ adapter.quote(name) }} on {{ relation }} ({{ definition }})
         {%- endcall -%}
     {%- endif -%}

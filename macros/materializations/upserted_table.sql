@@ -1,21 +1,20 @@
 {#-
   A table that is created once and then kept. dbt's `table` materialization builds `<name>__dbt_tmp` and
   renames it over the old table: that would rename the partitions' parent, drop what readers hold open,
-  and lose rows a Bot wrote. Here instead, in one transaction:
+  and lose rows a Bot wrote. Here instead:
     1. the first run creates the table from the model's contract (columns, types, NOT NULL), range-
        partitioned when `partition_by` is configured, with no key yet;
-    2. pre-hooks run (they create the partitions the rows need);
-    3. the rows go in: a plain INSERT into the bare table on the first run (the key is built once, after
-       the load, which is faster than maintaining it row by row), an upsert on `unique_key` afterwards
-       that rewrites only rows whose values changed;
-    4. post-hooks run (primary key and indexes, each created only when missing).
+    2. pre-hooks run (they create the partitions the rows need, before any row arrives);
+    3. the rows are published by `publish_table` (macros/publish): in this model's transaction under a
+       plain `dbt build`; or, with `--vars '{publish: deferred}'` (what `invoke migrate` passes), the
+       model only becomes the view `staging.pending_<name>`, and `dbt run-operation publish_marts`
+       then publishes every mart in one transaction, so no reader ever sees one table synced without
+       the other.
   Readers keep reading throughout: a re-run takes only row locks.
 -#}
 {% materialization upserted_table, adapter='postgres' %}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
-    {%- set unique_key = config.require('unique_key') -%}
-    {%- set partition_by = config.get('partition_by') -%}
     {%- set contract = config.get('contract') -%}
     {%- if not (contract and contract.enforced) -%}
         {{ exceptions.raise_compiler_error(this ~ ": upserted_table takes its DDL from an enforced contract") }}
@@ -29,49 +28,37 @@
 
     {%- if existing_relation is none -%}
         {% call statement('create_table') -%}
-            {{ upserted_table_create_sql(target_relation, partition_by) }}
+            create table {{ target_relation }} (
+                {{ adapter.render_raw_columns_constraints(raw_columns=model['columns']) | join(',\n') }}
+            )
+            {%- if config.get('partition_by') %}
+                partition by range ({{ adapter.quote(config.get('partition_by').field) }})
+            {%- endif %}
         {%- endcall %}
     {%- endif -%}
 
+    {#- Explicit: dbt's connection may commit each statement on its own (checked with now()). -#}
+    {% do run_query('begin') %}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {% call statement('main') -%}
-        {{ upserted_table_load_sql(target_relation, sql, unique_key, first_load=existing_relation is none) }}
-    {%- endcall %}
+    {%- if var('publish', 'now') == 'deferred' -%}
+        {% call statement('main') -%}
+            create or replace view {{ pending_relation(target_relation) }} as {{ sql }}
+        {%- endcall %}
+    {%- else -%}
+        {% do publish_table(model, target_relation, sql) %}
+        {#- dbt reports the statement named `main`: here, the load. -#}
+        {% do store_result('main', response=load_result('load_' ~ target_relation.identifier).response) %}
+    {%- endif -%}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {% do adapter.commit() %}
+    {% do run_query('commit') %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
 
     {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
 
 
-{% macro upserted_table_create_sql(relation, partition_by) -%}
-    create table {{ relation }} (
-        {{ adapter.render_raw_columns_constraints(raw_columns=model['columns']) | join(',\n        ') }}
-    )
-    {%- if partition_by %} partition by range ({{ adapter.quote(partition_by.field) }}){% endif %}
-{%- endmacro %}
-
-
-{% macro upserted_table_load_sql(relation, sql, unique_key, first_load) -%}
-    {%- set columns, keys, values = [], [], [] -%}
-    {%- for name in model['columns'] -%}
-        {%- do columns.append(adapter.quote(name)) -%}
-        {%- do (keys if name in unique_key else values).append(adapter.quote(name)) -%}
-    {%- endfor -%}
-    insert into {{ relation }} as existing ({{ columns | join(', ') }})
-    select {{ columns | join(', ') }}
-    from (
-        {{ sql }}
-    ) as model_rows
-    {%- if not first_load %}
-    on conflict ({{ keys | join(', ') }}) do update set
-        {%- for column in values %}
-        {{ column }} = excluded.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    where (existing.{{ values | join(', existing.') }})
-        is distinct from (excluded.{{ values | join(', excluded.') }})
-    {%- endif %}
+{% macro pending_relation(relation) -%}
+    {{ return(api.Relation.create(database=relation.database, schema='staging', identifier='pending_' ~ relation.identifier, type='view')) }}
 {%- endmacro %}

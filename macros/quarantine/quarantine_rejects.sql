@@ -8,10 +8,13 @@
 {%- endmacro %}
 
 
-{#- Run once before any model (on-run-start): two marts creating it at once would collide. -#}
-{% macro ensure_quarantine_table() %}
+{#-
+  The run's bookkeeping tables, made once before any model (on-run-start): two marts creating them at
+  once would collide. sync_runs: what each publish changed, per table (macros/publish/publish_table.sql).
+-#}
+{% macro ensure_run_tables() %}
     {%- if not execute %}{{ return('') }}{% endif -%}
-    {%- call statement('ensure_quarantine_table') -%}
+    {%- call statement('ensure_run_tables') -%}
         create schema if not exists staging;
         create table if not exists staging.rejected_rows (
             run_id text not null,
@@ -21,6 +24,18 @@
             raw_values text not null,
             quarantined_at timestamptz not null default now(),
             primary key (run_id, source_table, sqlite_rowid)
+        );
+        create table if not exists staging.sync_runs (
+            run_id text not null,
+            table_name text not null,
+            first_load boolean not null,
+            loaded bigint not null,
+            inserted bigint not null,
+            updated bigint not null,
+            unchanged bigint not null,
+            deleted bigint not null,
+            published_at timestamptz not null default now(),
+            primary key (run_id, table_name)
         )
     {%- endcall -%}
 {% endmacro %}
@@ -40,7 +55,7 @@
 
 
 {% macro quarantine_all() %}
-    {% do ensure_quarantine_table() %}
+    {% do ensure_run_tables() %}
     {% do quarantine_rejects(ref('stg_daily_prices'), 'daily_prices') %}
     {% do quarantine_rejects(ref('stg_portfolio_v1_performance'), 'portfolio_v1_performance') %}
     {% do adapter.commit() %}

@@ -5,10 +5,10 @@
         "{{ ensure_yearly_partitions(this, ref('stg_daily_prices')) }}",
         "{{ quarantine_rejects(ref('stg_daily_prices'), 'daily_prices') }}",
     ],
-    post_hook=[
-        "{{ ensure_primary_key(this) }}",
-        "{{ ensure_index(this, 'idx_daily_prices_ticker_date', 'ticker, date desc') }}",
-    ],
+    meta={
+        'indexes': [{'name': 'idx_daily_prices_ticker_date', 'columns': 'ticker, date desc'}],
+        'mirror_keys_from': 'stg_daily_prices',
+    },
 ) }}
 
 -- Both marts wait for the reject gate, which reads both staging models (dbt build only blocks a model

@@ -1,10 +1,10 @@
 {{ config(
     unique_key=['date'],
     pre_hook="{{ quarantine_rejects(ref('stg_portfolio_v1_performance'), 'portfolio_v1_performance') }}",
-    post_hook=[
-        "{{ ensure_primary_key(this) }}",
-        "{{ ensure_index(this, 'idx_portfolio_date', 'date desc') }}",
-    ],
+    meta={
+        'indexes': [{'name': 'idx_portfolio_date', 'columns': 'date desc'}],
+        'mirror_keys_from': 'stg_portfolio_v1_performance',
+    },
 ) }}
 
 -- Both marts wait for the reject gate, which reads both staging models (dbt build only blocks a model

@@ -1,5 +1,6 @@
 -- Every raw source row, classified: `loaded` (typed, ready for the mart), `merged` (an identical copy of a
--- loaded row's key and values) or `rejected` (with the first reason that applies, in the order below).
+-- loaded row's key and values) or `rejected` (with the first reason that applies: the key's, then the
+-- values', in the order below).
 with raw as (
     select * from {{ source('sqlite', 'daily_prices') }}
 ),
@@ -18,7 +19,7 @@ normalised as (
     offset 0  -- noqa: AM09
 ),
 
-checked as (
+keys_checked as (
     select
         *,
         case
@@ -28,15 +29,7 @@ checked as (
             when date_shape = 'unparseable' then 'date_unparseable'
             when date_clean is null then 'date_impossible'
             when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
-            when raw_close_text is not null or adj_close_text is not null then 'price_not_numeric'
-            when {{ is_not_finite('raw_close') }} or {{ is_not_finite('adj_close') }} then 'price_not_finite'
-            when raw_close < 0 or adj_close < 0 then 'price_negative'
-            when {{ overflows_numeric('raw_close', 10, 4) }} or {{ overflows_numeric('adj_close', 10, 4) }}
-                then 'price_out_of_range'
-            when volume_text is not null then 'volume_not_numeric'
-            when volume_real is not null and volume_clean is null then 'volume_fractional'
-            when volume_clean < 0 then 'volume_negative'
-        end as invalid_reason
+        end as key_reason
     from (
         select
             *,
@@ -47,14 +40,31 @@ checked as (
     ) as dated
 ),
 
+checked as (
+    select
+        *,
+        coalesce(key_reason, case
+            when raw_close_text is not null or adj_close_text is not null then 'price_not_numeric'
+            when {{ is_not_finite('raw_close') }} or {{ is_not_finite('adj_close') }} then 'price_not_finite'
+            when raw_close < 0 or adj_close < 0 then 'price_negative'
+            when {{ overflows_numeric('raw_close', 10, 4) }} or {{ overflows_numeric('adj_close', 10, 4) }}
+                then 'price_out_of_range'
+            when volume_text is not null then 'volume_not_numeric'
+            when volume_real is not null and volume_clean is null then 'volume_fractional'
+            when volume_clean < 0 then 'volume_negative'
+        end) as invalid_reason
+    from keys_checked
+),
+
 {{ classify_by_key(['ticker_clean', 'date_clean'], ['raw_close', 'adj_close', 'volume_clean']) }}
 
 select
     sqlite_rowid,
     outcome,
     reject_reason,
-    (case when outcome != 'rejected' then ticker_clean end)::varchar(10) as ticker,
-    (case when outcome != 'rejected' then date_clean end)::date as date,
+    -- The key whenever it is valid, even on a rejected row: `--mirror` keeps such keys in the target.
+    (case when key_reason is null then ticker_clean end)::varchar(10) as ticker,
+    (case when key_reason is null then date_clean end)::date as date,
     (case when outcome != 'rejected' then raw_close end)::numeric(10, 4) as raw_close,
     (case when outcome != 'rejected' then adj_close end)::numeric(10, 4) as adj_close,
     (case when outcome != 'rejected' then volume_clean end)::bigint as volume,

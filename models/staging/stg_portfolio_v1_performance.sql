@@ -20,11 +20,7 @@ dated as (
 checked as (
     select
         *,
-        case
-            when date_shape = 'missing' then 'date_missing'
-            when date_shape = 'unparseable' then 'date_unparseable'
-            when date_clean is null then 'date_impossible'
-            when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+        coalesce(key_reason, case
             when
                 total_portfolio_value_text is not null
                 or daily_return_vs_spy_text is not null
@@ -38,10 +34,20 @@ checked as (
             when {{ overflows_numeric('total_portfolio_value', 12, 2) }} then 'value_out_of_range'
             when {{ overflows_numeric('daily_return_vs_spy', 8, 6) }} then 'return_out_of_range'
             when {{ overflows_numeric('cumulative_alpha', 8, 6) }} then 'alpha_out_of_range'
-        end as invalid_reason
-    from dated
-    -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
-    offset 0  -- noqa: AM09
+        end) as invalid_reason
+    from (
+        select
+            *,
+            case
+                when date_shape = 'missing' then 'date_missing'
+                when date_shape = 'unparseable' then 'date_unparseable'
+                when date_clean is null then 'date_impossible'
+                when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+            end as key_reason
+        from dated
+        -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
+        offset 0  -- noqa: AM09
+    ) as keys_checked
 ),
 
 {{ classify_by_key(['date_clean'], ['total_portfolio_value', 'daily_return_vs_spy', 'cumulative_alpha']) }}
@@ -50,7 +56,8 @@ select
     sqlite_rowid,
     outcome,
     reject_reason,
-    (case when outcome != 'rejected' then date_clean end)::date as date,
+    -- The key whenever it is valid, even on a rejected row: `--mirror` keeps such keys in the target.
+    (case when key_reason is null then date_clean end)::date as date,
     (case when outcome != 'rejected' then total_portfolio_value end)::numeric(12, 2) as total_portfolio_value,
     (case when outcome != 'rejected' then daily_return_vs_spy end)::numeric(8, 6) as daily_return_vs_spy,
     (case when outcome != 'rejected' then cumulative_alpha end)::numeric(8, 6) as cumulative_alpha,

@@ -1,0 +1,90 @@
+{#-
+  Publish `rows_sql` (the rows of the model `node`, typed by its contract) into `relation`, inside the
+  caller's transaction, and record what changed in staging.sync_runs:
+    - first load (the table has no primary key yet): a plain INSERT into the bare partitions, then the
+      primary key and the indexes named in `meta.indexes`, each built once, in one sort;
+    - later runs: the rows that are new or differ are found with one join against the table, then
+      upserted in key order (the order the Bot is asked to write in, so the two cannot deadlock).
+      Unchanged rows are not written at all, so a daily sync touches only the partitions it changes.
+  Rows that exist only in the table (the Bot's) are kept, unless `--vars '{mirror: true}'`: then keys
+  absent from `meta.mirror_keys_from` (every source key, quarantined or not) are deleted and counted.
+-#}
+{% macro publish_table(node, relation, rows_sql) %}
+    {%- set keys, values = [], [] -%}
+    {%- for name in node.columns -%}
+        {%- do (keys if name in node.config.unique_key else values).append(adapter.quote(name)) -%}
+    {%- endfor -%}
+    {%- set columns = keys + values -%}
+    {%- set matches = [] -%}
+    {%- for key in keys -%}{%- do matches.append('incoming.' ~ key ~ ' = existing.' ~ key) -%}{%- endfor -%}
+    {%- set meta = node.config.meta -%}
+    {%- set first_load = not alpha_has_primary_key(relation) -%}
+    {%- set changes = 'alpha_changes_' ~ relation.identifier -%}
+
+    {%- set loaded = run_query('select count(*) from (' ~ rows_sql ~ ') as incoming').rows[0][0] -%}
+    {%- if first_load -%}
+        {% call statement('load_' ~ relation.identifier) -%}
+            insert into {{ relation }} ({{ columns | join(', ') }})
+            select {{ columns | join(', ') }} from ({{ rows_sql }}) as incoming
+        {%- endcall %}
+        {%- set inserted, updated = load_result('load_' ~ relation.identifier).response.rows_affected, 0 -%}
+    {%- else -%}
+        {% call statement('find_changes_' ~ relation.identifier) -%}
+            create temp table {{ changes }} on commit drop as
+            select incoming.*, existing.{{ keys[0] }} is null as is_new
+            from ({{ rows_sql }}) as incoming
+            left join {{ relation }} as existing on {{ matches | join(' and ') }}
+            where
+                existing.{{ keys[0] }} is null
+                or (incoming.{{ values | join(', incoming.') }})
+                is distinct from (existing.{{ values | join(', existing.') }})
+        {%- endcall %}
+        {%- set counted = run_query(
+            'select count(*) filter (where is_new), count(*) filter (where not is_new) from ' ~ changes
+        ).rows[0] -%}
+        {%- set inserted, updated = counted[0], counted[1] -%}
+        {% call statement('load_' ~ relation.identifier) -%}
+            insert into {{ relation }} as existing ({{ columns | join(', ') }})
+            select {{ columns | join(', ') }} from {{ changes }}
+            order by {{ keys | join(', ') }}
+            on conflict ({{ keys | join(', ') }}) do update set
+            {%- for column in values %}
+                {{ column }} = excluded.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+            where (existing.{{ values | join(', existing.') }})
+                is distinct from (excluded.{{ values | join(', excluded.') }})
+        {%- endcall %}
+    {%- endif -%}
+    {%- do ensure_primary_key(relation, node.constraints) -%}
+    {%- for index in meta.get('indexes', []) -%}
+        {%- do ensure_index(relation, index.name, index.columns) -%}
+    {%- endfor -%}
+
+    {%- set deleted = 0 -%}
+    {%- if var('mirror', false) and meta.get('mirror_keys_from') -%}
+        {% call statement('mirror_' ~ relation.identifier, fetch_result=False) -%}
+            delete from {{ relation }} as existing
+            where not exists (
+                select from {{ ref(meta.mirror_keys_from) }} as incoming
+                where {{ matches | join(' and ') }}
+            )
+        {%- endcall %}
+        {%- set deleted = load_result('mirror_' ~ relation.identifier).response.rows_affected -%}
+    {%- endif -%}
+
+    {% call statement('record_' ~ relation.identifier) -%}
+        insert into staging.sync_runs (run_id, table_name, first_load, loaded, inserted, updated, unchanged, deleted)
+        values (
+            '{{ alpha_run_id() }}', '{{ relation.identifier }}', {{ first_load }},
+            {{ loaded }}, {{ inserted }}, {{ updated }}, {{ loaded - inserted - updated }}, {{ deleted }}
+        )
+    {%- endcall %}
+{% endmacro %}
+
+
+{% macro alpha_has_primary_key(relation) %}
+    {%- set present_sql -%}
+        select count(*) from pg_constraint where conrelid = '{{ relation }}'::regclass and contype = 'p'
+    {%- endset -%}
+    {{ return(run_query(present_sql).rows[0][0] > 0) }}
+{% endmacro %}
