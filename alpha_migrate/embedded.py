@@ -54,6 +54,7 @@ def start(pgdata: Path = PGDATA_DIR, database: str = DATABASE) -> Target:
     version = pgserver.pgdata_version(pgdata)
     if version not in (None, POSTGRES_VERSION):
         raise MigrationError(f"{pgdata} holds a PostgreSQL {version} cluster, not {POSTGRES_VERSION}: move it away")
+    _forget_a_dead_postmaster(pgdata)
     try:
         server = pgserver.get_server(pgdata, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
     except (subprocess.SubprocessError, OSError) as exc:
@@ -61,6 +62,21 @@ def start(pgdata: Path = PGDATA_DIR, database: str = DATABASE) -> Target:
     socket_dir = server.get_postmaster_info().socket_dir
     _ensure_database(socket_dir, database)
     return target(socket_dir, database)
+
+
+def _forget_a_dead_postmaster(pgdata: Path) -> None:
+    """A server killed hard (SIGKILL, out of memory) leaves postmaster.pid and its socket's lock file
+    behind. PostgreSQL ignores them when their pid is gone, but not when that pid is an unreaped zombie
+    (a container without an init) and would refuse to start: such files are removed, so the next start
+    runs crash recovery."""
+    for lock_file in [pgdata / "postmaster.pid", *pgdata.glob(".s.PGSQL.*.lock")]:
+        try:
+            pid = int(lock_file.read_text().split()[0])
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError, ValueError):
+            continue  # no such file, or no such process: PostgreSQL handles that itself
+        if state == "Z":
+            lock_file.unlink()
 
 
 def _ensure_database(socket_dir: Path, database: str) -> None:

@@ -34,9 +34,15 @@
         {%- set name = relation.identifier ~ '_' ~ year -%}
         {%- if name not in existing -%}
             {%- do log('creating partition ' ~ relation.schema ~ '.' ~ name, info=true) -%}
+            {#-
+              CREATE TABLE ... PARTITION OF would take an ACCESS EXCLUSIVE lock on the parent, queueing
+              every reader behind it; creating the table apart and attaching it takes SHARE UPDATE
+              EXCLUSIVE, which readers pass (and the attach of an empty table scans nothing).
+            -#}
             {%- call statement('create_partition_' ~ year) -%}
                 create table {{ adapter.quote(relation.schema) }}.{{ adapter.quote(name) }}
-                    partition of {{ relation }}
+                    (like {{ relation }} including all);
+                alter table {{ relation }} attach partition {{ adapter.quote(relation.schema) }}.{{ adapter.quote(name) }}
                     for values from ('{{ year }}-01-01') to ('{{ year + 1 }}-01-01')
             {%- endcall -%}
         {%- endif -%}

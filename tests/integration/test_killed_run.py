@@ -1,51 +1,138 @@
-"""A migration killed with SIGKILL part-way leaves the target as it was, and the next run completes."""
+"""Runs killed mid-publish: SIGKILL of the client (invoke and its dbt), and SIGKILL of the PostgreSQL
+server itself. Either way the target stays as it was, and the next run completes with the checksums of
+an uninterrupted one.
+
+To kill at a known point, the test holds a lock on one row the sync must rewrite: the publishing
+transaction stops there, visibly waiting, and is killed in that state.
+"""
 
 import datetime as dt
 import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
+import psycopg2
+
+from alpha_migrate import embedded
 from scripts.demo_db import write_demo_database
-from tests.conftest import DEMO_END, INVOKE, invoke, query
+from tests.conftest import DEMO_END, INVOKE, create_database, invoke, migrate_ok, query
 
 DIGEST = "select count(*), sum(hashtextextended(t::text, 0)) from {} t"
+PUBLISH_WAITING = """
+    select count(*) from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock' and query ilike '%%insert into%%daily_prices%%'"""
 
 
 def digests(target):
     return [query(target, DIGEST.format(table)) for table in ("daily_prices", "portfolio_v1_performance")]
 
 
-def test_sigkill_during_the_load_leaves_the_target_unchanged(fresh_db, demo_sqlite, tmp_path):
-    assert invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri()).returncode == 0
-    before = digests(fresh_db)
-    changed = tmp_path / "changed.db"  # another seed: every price differs, so the load rewrites every row
-    write_demo_database(changed, end=dt.date.fromisoformat(DEMO_END), seed=7)
+def changed_source(folder: Path) -> Path:
+    path = folder / "changed.db"  # another seed: every price differs, so the publish rewrites every row
+    write_demo_database(path, end=dt.date.fromisoformat(DEMO_END), seed=7)
+    return path
 
-    process = subprocess.Popen(
-        [INVOKE, "migrate", "--sqlite", str(changed), "--dsn", fresh_db.uri()],
+
+@contextmanager
+def row_held(target):
+    """Hold XLK's first 2026 price row locked until the block ends."""
+    con = psycopg2.connect(target.libpq())
+    with con.cursor() as cur:
+        cur.execute("select 1 from daily_prices where ticker = 'XLK' and date = '2026-01-02' for update")
+    try:
+        yield
+    finally:
+        try:
+            con.rollback()
+        except psycopg2.OperationalError:
+            pass  # the server was killed under it
+        con.close()
+
+
+def start_sync(source: Path, target) -> subprocess.Popen:
+    return subprocess.Popen(
+        [INVOKE, "migrate", "--sqlite", str(source), "--dsn", target.uri()],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if "START sql upserted_table model public.daily_prices" in line:
-            os.killpg(process.pid, signal.SIGKILL)  # invoke and the dbt it runs, at once
-            break
-    process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL, "".join(seen)
 
-    # The server ends the orphaned transaction when it notices the client is gone.
-    deadline = time.monotonic() + 60
+
+def wait_for(condition, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_sigkill_of_the_client_mid_publish_leaves_the_target_unchanged(fresh_db, demo_sqlite, tmp_path):
+    migrate_ok(demo_sqlite, fresh_db, tmp_path / "first.json")
+    before = digests(fresh_db)
+    changed = changed_source(tmp_path)
+
+    with row_held(fresh_db):
+        process = start_sync(changed, fresh_db)
+        wait_for(lambda: query(fresh_db, PUBLISH_WAITING)[0][0] == 1, "the publish to wait on the held row")
+        os.killpg(process.pid, signal.SIGKILL)  # invoke and the dbt it runs, at once
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+    # Released, the orphaned backend finishes its statement, finds its client gone and rolls back.
     others = "select count(*) from pg_stat_activity where datname = current_database() and pid != pg_backend_pid()"
-    while query(fresh_db, others)[0][0] and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_for(lambda: query(fresh_db, others)[0][0] == 0, "the orphaned transaction to end")
     assert digests(fresh_db) == before
 
-    result = invoke("migrate", "--sqlite", str(changed), "--dsn", fresh_db.uri())
-    assert result.returncode == 0, result.stdout + result.stderr
-    after = digests(fresh_db)
-    assert after != before and after[0][0][0] == before[0][0][0]
+    _, summary = migrate_ok(changed, fresh_db, tmp_path / "again.json")
+    assert summary["sync"]["daily_prices"]["updated"] > 30000
+    assert digests(fresh_db) != before
+
+
+def server_processes(pgdata: Path) -> list[int]:
+    """The postmaster and its children."""
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return [postmaster, *children]
+
+
+def test_sigkill_of_the_server_mid_sync_then_the_next_run_matches_an_uninterrupted_one(
+    admin_target, fresh_db, demo_sqlite, tmp_path
+):
+    changed = changed_source(tmp_path)
+    migrate_ok(demo_sqlite, fresh_db, tmp_path / "reference-first.json")
+    _, reference = migrate_ok(changed, fresh_db, tmp_path / "reference-sync.json")
+
+    pgdata = tmp_path / "own-server" / "pgdata"
+    server = embedded.start(pgdata, database="postgres")
+    try:
+        target = create_database(server)
+        migrate_ok(demo_sqlite, target, tmp_path / "first.json")
+        before = digests(target)
+        with row_held(target):
+            process = start_sync(changed, target)
+            wait_for(lambda: query(target, PUBLISH_WAITING)[0][0] == 1, "the publish to wait on the held row")
+            for pid in server_processes(pgdata):
+                os.kill(pid, signal.SIGKILL)
+            output = process.communicate(timeout=120)[0]
+        assert process.returncode == 1, output
+        assert output.strip().splitlines()[-1].startswith("error: "), output
+
+        # The operator restarts it; crash recovery replays the WAL.
+        restarted = invoke("db.start", env={"ALPHA_PGDATA": str(pgdata)})
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        assert digests(target) == before
+        _, summary = migrate_ok(changed, target, tmp_path / "after-crash.json")
+        assert summary["checksums"] == reference["checksums"]
+        assert summary["target_rows"] == reference["target_rows"]
+    finally:
+        embedded.stop(pgdata)
