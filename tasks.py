@@ -1,6 +1,7 @@
 """Invoke tasks: a thin command layer over the `alpha_migrate` package and `scripts/`.
 
 invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--max-rejects N] [--mirror] [--roles] [--debug]
+invoke bench [--sizes N,N] [--dsn DSN] [--repeats N] [--pandas-rows N]
 invoke demo-db [--out PATH] [--end YYYY-MM-DD]
 invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
 invoke lint | test
@@ -134,6 +135,33 @@ def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
     main(["--out", out, *(["--end", end] if end else [])])
 
 
+@task(
+    help={
+        "sizes": "price rows of each synthetic source, comma-separated (default 1000000,5000000)",
+        "dsn": "a PostgreSQL 16 server where the role may create the database alpha_bench (default: embedded)",
+        "repeats": "timed runs of each query, after one warm-up (default 5)",
+        "pandas_rows": "the size at which pandas to_sql is also measured (default 1000000)",
+        "debug": "show tracebacks",
+    }
+)
+def bench(c, sizes="1000000,5000000", dsn=None, repeats=5, pandas_rows=1_000_000, debug=False):
+    """Measure the COPY limit, invoke migrate, pandas to_sql and the plan's queries (reports/bench-*.md)."""
+    from alpha_migrate.bench.run import BenchOptions, write_reports
+    from alpha_migrate.bench.run import bench as run
+    from alpha_migrate.console import Console
+
+    counts = [int(size) for size in sizes.split(",")]
+    console = Console(steps=1 + 6 * len(counts))
+    options = BenchOptions(counts, dsn, int(repeats), int(pandas_rows))
+
+    def measure():
+        json_path, md_path = write_reports(run(options, console))
+        print(md_path.read_text())
+        print(f"written: {md_path} and {json_path}")
+
+    guarded(measure, debug)
+
+
 @task
 def lint(c):
     """ruff on Python; sqlfluff (dbt templater, postgres dialect) on SQL, which needs a live database."""
@@ -212,4 +240,4 @@ def env(c, dsn=None):
 
 
 db = Collection("db", start, stop, status, psql, env)
-namespace = Collection(migrate, verify, rejects, partitions, roles, demo_db, lint, test, db)
+namespace = Collection(migrate, verify, rejects, partitions, roles, bench, demo_db, lint, test, db)

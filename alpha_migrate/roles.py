@@ -8,8 +8,9 @@
                   not a superuser, cannot create roles or databases
 
 Roles belong to the server, grants to the database. Each role's password comes from the environment
-(ALPHA_READER_PASSWORD, ALPHA_BOT_PASSWORD, ALPHA_MIGRATOR_PASSWORD), never from a file in the repository; without one the role
-is created, or kept, without a password (enough on the embedded server, which trusts local sockets).
+(ALPHA_READER_PASSWORD, ALPHA_BOT_PASSWORD, ALPHA_MIGRATOR_PASSWORD), never from a file in the
+repository; without one the role is created, or kept, without a password (enough on the embedded
+server, which trusts local sockets).
 Creating them needs a role with CREATEROLE (the embedded server's postgres, or a cloud admin).
 """
 

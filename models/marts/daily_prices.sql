@@ -1,3 +1,7 @@
+{#-
+  idx_daily_prices_date is an extension to the plan (README, "Performance"): max(date), and so the
+  Dashboard's "last 30 days", read it instead of scanning every partition.
+-#}
 {{ config(
     unique_key=['ticker', 'date'],
     partition_by={'field': 'date', 'granularity': 'year'},
@@ -6,7 +10,10 @@
         "{{ quarantine_rejects(ref('stg_daily_prices'), 'daily_prices') }}",
     ],
     meta={
-        'indexes': [{'name': 'idx_daily_prices_ticker_date', 'columns': 'ticker, date desc'}],
+        'indexes': [
+            {'name': 'idx_daily_prices_ticker_date', 'columns': 'ticker, date desc'},
+            {'name': 'idx_daily_prices_date', 'columns': 'date'},
+        ],
         'mirror_keys_from': 'stg_daily_prices',
     },
 ) }}

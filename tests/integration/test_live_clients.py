@@ -51,7 +51,7 @@ def run_client(client: Client, target, stop: threading.Event, work) -> None:
             work(client, con)
             time.sleep(PAUSE_SECONDS)
         con.close()
-    except Exception as exc:  # every failure is recorded, and the test asserts there is none
+    except Exception as exc:  # noqa: BLE001 -- every failure is recorded, and the test asserts there is none
         client.errors.append(repr(exc))
 
 
@@ -122,7 +122,9 @@ def test_readers_and_the_bot_work_through_the_migration_and_its_syncs(fresh_db, 
         _, summary = migrate_ok(next_source, fresh_db, tmp_path / f"{day}.json")
         syncs.append(summary["sync"]["daily_prices"])
         bot_rows = len(TICKERS) if any(c.written for c in clients) else 0
-        expected.add((summary["target_rows"]["daily_prices"] - bot_rows, summary["target_rows"]["portfolio_v1_performance"]))
+        expected.add(
+            (summary["target_rows"]["daily_prices"] - bot_rows, summary["target_rows"]["portfolio_v1_performance"])
+        )
         source = next_source
     time.sleep(1)
     stop.set()

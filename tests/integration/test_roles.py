@@ -1,22 +1,32 @@
 """Least-privilege client roles, proven with real connections: the reader cannot write, the Bot cannot drop."""
 
+import json
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
 import psycopg2
 import pytest
 
 from alpha_migrate.dsn import Target
+from alpha_migrate.paths import PROJECT_DIR
 from tests.conftest import invoke, migrate_ok, query
 
 BOT_PASSWORD = "bot-secret-7f3a"
+MIGRATOR_PASSWORD = "migrator-secret-51c9"
 
 
 @pytest.fixture(scope="module")
 def with_roles(module_db, demo_sqlite, tmp_path_factory):
     migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "migrate.json")
-    result = invoke("roles", "--dsn", module_db.uri(), env={"ALPHA_BOT_PASSWORD": BOT_PASSWORD})
+    passwords = {"ALPHA_BOT_PASSWORD": BOT_PASSWORD, "ALPHA_MIGRATOR_PASSWORD": MIGRATOR_PASSWORD}
+    result = invoke("roles", "--dsn", module_db.uri(), env=passwords)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         "alpha_reader: no password set",
         "alpha_bot: password from ALPHA_BOT_PASSWORD",
+        "alpha_migrator: password from ALPHA_MIGRATOR_PASSWORD",
     ]
     assert BOT_PASSWORD not in result.stdout + result.stderr
     return module_db
@@ -72,3 +82,59 @@ def test_the_bot_writes_prices_and_cannot_delete_truncate_or_drop(with_roles):
     with owner, owner.cursor() as cur:
         cur.execute("delete from daily_prices where ticker = 'XLK' and date = current_date")
     owner.close()
+
+
+@pytest.fixture
+def migrator_needs_its_password(with_roles):
+    """On a server that otherwise trusts local sockets, alpha_migrator must give its password."""
+    admin = psycopg2.connect(with_roles.libpq())
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("show hba_file")
+        hba = Path(cur.fetchone()[0])
+        original = hba.read_text()
+        hba.write_text("local all alpha_migrator scram-sha-256\n" + original)
+        cur.execute("select pg_reload_conf()")
+    yield Target({**with_roles.params, "user": "alpha_migrator", "password": MIGRATOR_PASSWORD}), hba.parent
+    hba.write_text(original)
+    with admin.cursor() as cur:
+        cur.execute("select pg_reload_conf()")
+    admin.close()
+
+
+def test_the_migration_owner_syncs_and_no_output_log_or_report_holds_a_password(
+    migrator_needs_its_password, demo_sqlite, tmp_path
+):
+    migrator, pgdata = migrator_needs_its_password
+    started = time.time()
+    assert query(migrator, "select rolsuper, rolcreaterole from pg_roles where rolname = current_user") == [
+        (False, False)
+    ]
+    source = tmp_path / "next-day.db"
+    shutil.copyfile(demo_sqlite, source)
+    con = sqlite3.connect(source)
+    with con:
+        con.execute(
+            """insert into daily_prices select ticker, '2026-11-25', raw_close, adj_close, volume
+               from daily_prices where date = '2026-11-24'"""
+        )
+    con.close()
+    dsn = migrator.uri(show_password=True)
+    report = tmp_path / "sync.json"
+    outputs = [
+        invoke("migrate", "--sqlite", str(source), "--dsn", dsn, "--report", str(report)),
+        invoke("verify", "--sqlite", str(source), "--dsn", dsn, "--reports-dir", str(tmp_path / "verify")),
+        invoke("partitions", "--dsn", dsn),
+        invoke("rejects", "--dsn", dsn),
+    ]
+    for result in outputs:
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(report.read_text())["sync"]["daily_prices"]["inserted"] == 12
+
+    written = [report, *(tmp_path / "verify").iterdir(), pgdata / "log"]
+    for folder in ("reports", "logs", "target", ".alpha/dbt"):
+        written += [p for p in (PROJECT_DIR / folder).rglob("*") if p.is_file() and p.stat().st_mtime >= started]
+    texts = [r.stdout + r.stderr for r in outputs] + [p.read_text(errors="replace") for p in written]
+    assert len(written) > 10
+    for secret in (MIGRATOR_PASSWORD, BOT_PASSWORD):
+        assert not [p for p, text in zip(["output"] * len(outputs) + written, texts, strict=False) if secret in text]

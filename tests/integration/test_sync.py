@@ -16,7 +16,7 @@ CHANGED = ("XLK", "2024-01-03", 101.0, 150.25, 1001)  # adj_close was 100.0
 NEW_DAY = [("XLK", "2024-01-08", 105.0, 104.0, 1005), ("SPY", "2024-01-08", 105.0, 104.0, 1005)]
 LAST_YEAR = [("XLK", "2023-12-29", 99.0, 98.0, 999), ("SPY", "2023-12-29", 99.0, 98.0, 999)]
 V2_PRICES = [CHANGED if row[:2] == CHANGED[:2] else row for row in PRICES] + NEW_DAY + LAST_YEAR
-V2_PORTFOLIO = PORTFOLIO + [("2024-01-08", 100010.0, 0.002, 0.006), ("2023-12-29", 99990.0, 0.0, 0.0)]
+V2_PORTFOLIO = [*PORTFOLIO, ("2024-01-08", 100010.0, 0.002, 0.006), ("2023-12-29", 99990.0, 0.0, 0.0)]
 
 
 def counts(summary: dict, table: str) -> dict:

@@ -1,0 +1,120 @@
+"""The plan's read patterns, timed on the same rows in three places: the SQLite source, the partitioned
+PostgreSQL table, and an unpartitioned PostgreSQL copy with the plan's primary key and index."""
+
+import json
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+
+import psycopg2
+
+from alpha_migrate.dsn import Target
+
+FLAT = "bench_flat_prices"
+
+
+def query_texts(last_date: str, ticker: str, year: int) -> dict[str, dict[str, str]]:
+    """name -> {'sqlite': ..., 'postgres': ...}; PostgreSQL's text names its table `{table}`."""
+    month_back = f"(date '{last_date}' - 30)"
+    return {
+        "last 30 days, max(date) subquery": {
+            "sqlite": "select ticker, date, adj_close from daily_prices"
+            " where date > date((select max(date) from daily_prices), '-30 days')",
+            "postgres": "select ticker, date, adj_close from {table} where date > (select max(date) from {table}) - 30",
+        },
+        "last 30 days, literal date": {
+            "sqlite": f"select ticker, date, adj_close from daily_prices where date > date('{last_date}', '-30 days')",
+            "postgres": f"select ticker, date, adj_close from {{table}} where date > {month_back}",
+        },
+        "one ticker's history": {
+            "sqlite": f"select date, adj_close from daily_prices where ticker = '{ticker}' order by date",
+            "postgres": f"select date, adj_close from {{table}} where ticker = '{ticker}' order by date",
+        },
+        "per-ticker yearly average adj_close": {
+            "sqlite": "select ticker, substr(date, 1, 4), avg(adj_close) from daily_prices group by 1, 2",
+            "postgres": "select ticker, extract(year from date), avg(adj_close) from {table} group by 1, 2",
+        },
+        "one year of LAG returns": {
+            "sqlite": "select ticker, date, adj_close / lag(adj_close) over (partition by ticker order by date) - 1"
+            f" from daily_prices where date >= '{year}-01-01' and date < '{year + 1}-01-01'",
+            "postgres": "select ticker, date, adj_close / lag(adj_close) over (partition by ticker order by date) - 1"
+            f" from {{table}} where date >= '{year}-01-01' and date < '{year + 1}-01-01'",
+        },
+    }
+
+
+def median_ms(run, repeats: int) -> float:
+    run()  # warm-up: caches, plans
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 1)
+
+
+def make_flat_copy(cur) -> None:
+    cur.execute(f"drop table if exists {FLAT}")
+    cur.execute(f"create table {FLAT} as select * from daily_prices")
+    cur.execute("set maintenance_work_mem = '512MB'")
+    cur.execute(f"alter table {FLAT} add primary key (ticker, date)")
+    cur.execute(f"create index on {FLAT} (ticker, date desc)")
+    cur.execute(f"vacuum analyze {FLAT}")
+    cur.execute("vacuum analyze daily_prices")
+
+
+def indexes_used(cur, sql: str) -> list[str]:
+    """The table-level indexes a plan reads (a partition's index counts as its parent's)."""
+    cur.execute("explain (format json) " + sql)
+    names: set[str] = set()
+
+    def walk(node):
+        if "Index Name" in node:
+            names.add(node["Index Name"])
+        for child in node.get("Plans", []):
+            walk(child)
+
+    plan = cur.fetchone()[0]
+    walk((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"])
+    used = set()
+    for name in names:
+        cur.execute(
+            """select coalesce(parent.relname, child.relname) from pg_class child
+               left join pg_inherits on pg_inherits.inhrelid = child.oid
+               left join pg_class parent on parent.oid = pg_inherits.inhparent
+               where child.relname = %s""",
+            (name,),
+        )
+        used.add(cur.fetchone()[0])
+    return sorted(used)
+
+
+def measure(sqlite: Path, target: Target, repeats: int) -> dict:
+    lite = sqlite3.connect(sqlite)
+    last_date = lite.execute("select max(date) from daily_prices").fetchone()[0]
+    ticker = lite.execute("select ticker from daily_prices where rowid = 1").fetchone()[0]
+    texts = query_texts(last_date, ticker, int(last_date[:4]) - 1)
+    con = psycopg2.connect(target.libpq())
+    con.autocommit = True
+    results = {}
+    try:
+        with con.cursor() as cur:
+            make_flat_copy(cur)
+            for name, text in texts.items():
+
+                def on_postgres(table, sql=text["postgres"]):
+                    cur.execute(sql.format(table=table))
+                    cur.fetchall()
+
+                results[name] = {
+                    "sqlite_ms": median_ms(lambda sql=text["sqlite"]: lite.execute(sql).fetchall(), repeats),
+                    "partitioned_ms": median_ms(lambda: on_postgres("daily_prices"), repeats),
+                    "unpartitioned_ms": median_ms(lambda: on_postgres(FLAT), repeats),
+                    "indexes_used": indexes_used(cur, text["postgres"].format(table="daily_prices")),
+                }
+            cur.execute(f"drop table {FLAT}")
+    finally:
+        con.close()
+        lite.close()
+    return results

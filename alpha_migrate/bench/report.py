@@ -1,0 +1,114 @@
+"""`invoke bench` figures as Markdown: each method as a multiple of the limit, phases, indexes, queries."""
+
+PHASES = ("connect", "snapshot", "extract", "transform", "publish", "test", "verify")
+
+
+def fmt(value, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def render_markdown(result: dict) -> str:
+    sizes = list(result["sizes"])
+    headers = [f"{int(s):,} rows" for s in sizes]
+    m = result["machine"]
+    lines = [
+        f"# invoke bench, {result['when']}",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; PostgreSQL {m['postgres']}"
+        f" (client and server on the same cores); Python {m['python']}.",
+        "",
+        "## Loading: wall seconds (x the limit) and the client's peak memory",
+        "",
+        "| method | " + " | ".join(headers) + " | client peak memory |",
+        "|---|" + "---|" * len(sizes) + "---|",
+    ]
+
+    def row(name, seconds_of, memory_of=None):
+        cells, memory = [], []
+        for s in sizes:
+            size = result["sizes"][s]
+            seconds = seconds_of(size)
+            limit = size["limit"]["limit"]
+            cells.append("-" if seconds is None else f"{seconds:,.1f} ({seconds / limit:.1f}x)")
+            if memory_of and memory_of(size) is not None:
+                memory.append(f"{memory_of(size):,.0f} MB")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {' / '.join(memory) or 'server side'} |")
+
+    row("COPY into bare partitions, then primary key + indexes (the limit)", lambda z: z["limit"]["limit"])
+    row("COPY into the table with primary key + indexes in place", lambda z: z["limit"]["copy_with_keys"])
+    row(
+        "`invoke migrate`: snapshot to published tables (snapshot, extract, transform, publish)",
+        lambda z: z["migrate"]["load_seconds"],
+        lambda z: z["migrate"]["peak_rss_mb"],
+    )
+    row(
+        "`invoke migrate`, whole (with dbt tests and verification)",
+        lambda z: z["migrate"]["seconds"],
+        lambda z: z["migrate"]["peak_rss_mb"],
+    )
+    row(
+        "`invoke migrate`, daily sync of one new day for every ticker",
+        lambda z: z["daily_sync"]["seconds"],
+        lambda z: z["daily_sync"]["peak_rss_mb"],
+    )
+    row(
+        "pandas `read_sql` + `to_sql` (default method)",
+        lambda z: z.get("pandas", {}).get("seconds"),
+        lambda z: z.get("pandas", {}).get("peak_rss_mb"),
+    )
+
+    runs = [(s, run) for s in sizes for run in ("migrate", "daily_sync")]
+    lines += ["", "## `invoke migrate` by phase (seconds): first migration, then a daily sync", ""]
+    lines.append("| phase | " + " | ".join(f"{int(s):,} {run.replace('_', ' ')}" for s, run in runs) + " |")
+    lines.append("|---|" + "---|" * len(runs))
+    for phase in PHASES:
+        lines.append(
+            f"| {phase} | " + " | ".join(fmt(result["sizes"][s][run]["phases"].get(phase), 2) for s, run in runs) + " |"
+        )
+    lines.append(
+        "| rows inserted / updated | "
+        + " | ".join(
+            f"{result['sizes'][s][run]['sync']['inserted']:,} / {result['sizes'][s][run]['sync']['updated']:,}"
+            for s, run in runs
+        )
+        + " |"
+    )
+    for s in sizes:
+        share = result["sizes"][s]["daily_sync"]["seconds"] / result["sizes"][s]["migrate"]["seconds"]
+        lines.append(f"\nAt {int(s):,} rows the daily sync takes {share:.0%} of the first migration's time.")
+    if len(sizes) >= 2:
+        (small, big), totals = (
+            (int(sizes[0]), int(sizes[-1])),
+            [result["sizes"][s]["migrate"]["seconds"] for s in (sizes[0], sizes[-1])],
+        )
+        per_million = (totals[1] - totals[0]) / ((big - small) / 1e6)
+        fixed = totals[0] - per_million * small / 1e6
+        lines += [
+            "",
+            f"Whole run, fitted on the two sizes: {fixed:.1f} s fixed + {per_million:.1f} s per million rows.",
+        ]
+
+    lines += ["", "## Index costs (built after COPY into bare partitions)", ""]
+    lines += ["| index | " + " | ".join(f"build s / MB at {h}" for h in headers) + " |", "|---|" + "---|" * len(sizes)]
+    for name in result["sizes"][sizes[0]]["limit"]["index_build"]:
+        costs = [result["sizes"][s]["limit"] for s in sizes]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{c['index_build'][name]:.1f} / {c['index_mb'][name]:,.0f}" for c in costs)
+            + " |"
+        )
+    lines.append(
+        "| (table data) | " + " | ".join(f"- / {result['sizes'][s]['limit']['table_mb']:,.0f}" for s in sizes) + " |"
+    )
+
+    for s, header in zip(sizes, headers, strict=True):
+        lines += ["", f"## Queries at {header} (median ms after a warm-up)", ""]
+        lines += ["| query | SQLite | partitioned PG | unpartitioned PG | SQLite / partitioned | indexes read |"]
+        lines.append("|---|---|---|---|---|---|")
+        for name, q in result["sizes"][s]["queries"].items():
+            ratio = q["sqlite_ms"] / q["partitioned_ms"] if q["partitioned_ms"] else None
+            lines.append(
+                f"| {name} | {fmt(q['sqlite_ms'])} | {fmt(q['partitioned_ms'])} | {fmt(q['unpartitioned_ms'])} | "
+                f"{fmt(ratio)}x | {', '.join(q['indexes_used']) or 'none (sequential scans)'} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,162 @@
+"""`invoke bench`: synthetic sources at each size, and on one PostgreSQL 16, in the same run: the COPY
+limit, `invoke migrate` by phase, pandas `to_sql`, the client's peak memory, and the plan's queries in
+SQLite, partitioned and unpartitioned PostgreSQL. Writes reports/bench-<time>.json and .md."""
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+
+from alpha_migrate.bench import limit, queries
+from alpha_migrate.bench.child import run_measured
+from alpha_migrate.bench.report import render_markdown
+from alpha_migrate.console import Console
+from alpha_migrate.dsn import Target
+from alpha_migrate.errors import MigrationError
+from alpha_migrate.migrate import resolve_target
+from alpha_migrate.paths import REPORTS_DIR, STATE_DIR
+from scripts.synthetic_db import write_next_day, write_synthetic_database
+
+BENCH_DIR = STATE_DIR / "bench"
+DATABASE = "alpha_bench"
+INVOKE = str(Path(sys.executable).with_name("invoke"))
+LOAD_PHASES = ("snapshot", "extract", "transform", "publish")
+
+
+@dataclass
+class BenchOptions:
+    sizes: list[int]
+    dsn: str | None = None
+    repeats: int = 5
+    pandas_rows: int = 1_000_000
+
+
+def fresh_database(server: Target) -> Target:
+    """Drop and create the bench's own database on the server: the bench never touches another."""
+    con = psycopg2.connect(Target({**server.params, "dbname": "postgres"}).libpq())
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(f"drop database if exists {DATABASE} with (force)")
+            cur.execute(f"create database {DATABASE}")
+    except psycopg2.Error as exc:
+        raise MigrationError(f"the bench needs a role that may create databases: {exc.pgerror or exc}") from None
+    finally:
+        con.close()
+    return Target({**server.params, "dbname": DATABASE})
+
+
+def source_years(sqlite: Path) -> range:
+    import sqlite3
+
+    con = sqlite3.connect(sqlite)
+    first, last = con.execute("select min(substr(date, 1, 4)), max(substr(date, 1, 4)) from daily_prices").fetchone()
+    con.close()
+    return range(int(first), int(last) + 1)
+
+
+def measure_migrate(sqlite: Path, target: Target, logs: Path, name: str = "migrate") -> dict:
+    report = logs / f"{name}.json"
+    measured = run_measured(
+        [INVOKE, "migrate", "--sqlite", str(sqlite), "--dsn", target.uri(), "--report", str(report)],
+        logs / f"{name}.log",
+        env={"ALPHA_UNKNOWN_TICKERS": "warn"},  # synthetic tickers are in no seed
+    )
+    if measured.returncode != 0:
+        raise MigrationError(f"invoke migrate failed during the bench: see {logs / f'{name}.log'}")
+    summary = json.loads(report.read_text())
+    phases = summary["phases"]
+    return {
+        "sync": summary["sync"]["daily_prices"],
+        "seconds": measured.seconds,
+        "load_seconds": round(sum(phases[p] for p in LOAD_PHASES), 2),
+        "phases": phases,
+        "peak_rss_mb": measured.peak_rss_mb,
+    }
+
+
+def measure_pandas(sqlite: Path, target: Target, years: range, logs: Path) -> dict:
+    con = psycopg2.connect(target.libpq())
+    con.autocommit = True
+    with con.cursor() as cur:
+        limit.create_table(cur, years, with_keys=True, table="bench_pandas_prices")
+    measured = run_measured(
+        [sys.executable, "-m", "alpha_migrate.bench.pandas_load", str(sqlite), target.uri(), "bench_pandas_prices"],
+        logs / "pandas.log",
+    )
+    with con.cursor() as cur:
+        cur.execute("drop table bench_pandas_prices")
+    con.close()
+    if measured.returncode != 0:
+        return {"error": measured.output.strip().splitlines()[-1] if measured.output.strip() else "failed"}
+    return {"seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb}
+
+
+def machine(target: Target) -> dict:
+    con = psycopg2.connect(target.libpq())
+    with con.cursor() as cur:
+        cur.execute("show server_version")
+        version = cur.fetchone()[0]
+    con.close()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_kb / 1024**2, 1),
+        "postgres": version,
+        "python": platform.python_version(),
+    }
+
+
+def bench(options: BenchOptions, console: Console) -> dict:
+    with console.step("connect", "connecting to PostgreSQL 16"):
+        server, _ = resolve_target(options.dsn)
+    result: dict = {"when": dt.datetime.now().isoformat(timespec="seconds"), "sizes": {}}
+    for rows in options.sizes:
+        logs = BENCH_DIR / f"logs-{rows}"
+        with console.step(f"source {rows:,}", f"synthetic source of {rows:,} price rows"):
+            sqlite = write_synthetic_database(BENCH_DIR / f"synthetic-{rows}.db", rows)
+            years = source_years(sqlite)
+            csv = BENCH_DIR / f"synthetic-{rows}.csv"
+            limit.export_csv(sqlite, csv)
+        target = fresh_database(server)
+        size: dict = {}
+        with console.step(f"limit {rows:,}", "the limit: COPY into bare partitions, then keys; COPY with keys"):
+            size["limit"] = limit.measure(target, csv, years)
+        csv.unlink()
+        with console.step(f"migrate {rows:,}", f"invoke migrate of {rows:,} rows (log: {logs / 'migrate.log'})"):
+            size["migrate"] = measure_migrate(sqlite, target, logs)
+        with console.step(f"sync {rows:,}", "a daily sync: one new day for every ticker"):
+            next_day = write_next_day(sqlite, BENCH_DIR / f"synthetic-{rows}-next-day.db")
+            size["daily_sync"] = measure_migrate(next_day, target, logs, "daily-sync")
+            next_day.unlink()
+        if rows == options.pandas_rows:
+            with console.step(f"pandas {rows:,}", "pandas read_sql + to_sql into the partitioned table"):
+                size["pandas"] = measure_pandas(sqlite, target, years, logs)
+        with console.step(f"queries {rows:,}", f"queries: SQLite, partitioned, unpartitioned ({options.repeats} runs)"):
+            size["queries"] = queries.measure(sqlite, target, options.repeats)
+        result["sizes"][str(rows)] = size
+    result["machine"] = machine(server)
+    return result
+
+
+def write_reports(result: dict) -> tuple[Path, Path]:
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = result["when"].replace(":", "").replace("-", "")
+    json_path, md_path = REPORTS_DIR / f"bench-{stamp}.json", REPORTS_DIR / f"bench-{stamp}.md"
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    md_path.write_text(render_markdown(result))
+    return json_path, md_path

@@ -1,0 +1,29 @@
+"""`invoke bench` end to end at toy sizes: every measurement present and sane, the reports written.
+(The figures themselves are for the README, from real sizes; no test times anything.)"""
+
+import json
+import re
+from pathlib import Path
+
+from tests.conftest import invoke
+
+
+def test_bench_measures_every_method_and_writes_its_reports(admin_target):
+    result = invoke(
+        "bench", "--sizes", "3000,6000", "--repeats", "1", "--pandas-rows", "3000", "--dsn", admin_target.uri()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = re.search(r"written: (\S+\.md) and (\S+\.json)", result.stdout)
+    report = json.loads(Path(written.group(2)).read_text())
+    small, big = report["sizes"]["3000"], report["sizes"]["6000"]
+    assert small["migrate"]["sync"]["inserted"] == 3000 and big["migrate"]["sync"]["inserted"] == 6000
+    assert small["daily_sync"]["sync"] == {"inserted": 600, "updated": 0, "unchanged": 3000, "deleted": 0}
+    assert set(small["limit"]["index_build"]) == {"primary key", "idx ticker, date desc", "idx date (extension)"}
+    assert small["limit"]["limit"] > 0 and small["limit"]["copy_with_keys"] > 0
+    assert small["pandas"]["seconds"] > 0 and "pandas" not in big
+    assert 0 < small["migrate"]["peak_rss_mb"] < 1000
+    last_30 = small["queries"]["last 30 days, max(date) subquery"]
+    assert "idx_daily_prices_date" in last_30["indexes_used"]
+    assert all(q["sqlite_ms"] >= 0 and q["partitioned_ms"] > 0 for q in small["queries"].values())
+    markdown = Path(written.group(1)).read_text()
+    assert "(the limit)" in markdown and "daily sync" in markdown and "Queries at 6,000 rows" in markdown
