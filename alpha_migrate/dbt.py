@@ -33,8 +33,9 @@ def ensure_profiles() -> Path:
     return DBT_PROFILES_DIR
 
 
-def run_dbt(args: list[str], target: Target, echo=print) -> None:
-    """Run `dbt ARGS`, streaming its lines indented; raise MigrationError when it fails."""
+def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | None = None) -> None:
+    """Run `dbt ARGS` (with `env` added to its environment), streaming its lines indented; raise
+    MigrationError when it fails."""
     ensure_profiles()
     command = [
         dbt_executable(),
@@ -48,7 +49,7 @@ def run_dbt(args: list[str], target: Target, echo=print) -> None:
     process = subprocess.Popen(
         command,
         cwd=PROJECT_DIR,
-        env=dbt_environment(target),
+        env={**dbt_environment(target), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

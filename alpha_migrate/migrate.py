@@ -76,17 +76,16 @@ def migrate(options: Options, console: Console) -> dict:
                     console.say(f"      warning: {warning}")
             with console.step("extract", "extract to staging (DuckDB sqlite scanner -> COPY into PostgreSQL)"):
                 summary["staged"] = extract(snapshot.path, snapshot.plan_typed, target, console)
-            dbt_vars = json.dumps(
-                {"run_id": run_id, "max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"}
-            )
+            dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
+            run_env = {"ALPHA_RUN_ID": run_id}
             with console.step("transform", "classify, cast and check in staging (dbt build)"):
                 try:
-                    run_dbt(["build", "--selector", "before_publish", "--vars", dbt_vars], target, echo=console.say)
+                    run_dbt(["build", "--selector", "before_publish", "--vars", dbt_vars], target, console.say, run_env)
                 except MigrationError:
                     if not quarantine.gate_failed():
                         raise
                     # Too many rejects: nothing was loaded; still write the quarantine for the operator.
-                    run_dbt(["run-operation", "quarantine_all", "--vars", dbt_vars], target, echo=console.say)
+                    run_dbt(["run-operation", "quarantine_all", "--vars", dbt_vars], target, console.say, run_env)
                     summary.update(quarantine.classify(con))
                     total = sum(sum(r.values()) for r in summary["rejected"].values())
                     raise MigrationError(
@@ -94,12 +93,12 @@ def migrate(options: Options, console: Console) -> dict:
                         f"tables are unchanged; list them with `invoke rejects --run {run_id}`"
                     ) from None
             with console.step("publish", "publish both tables in one transaction (dbt run-operation publish_marts)"):
-                run_dbt(["run-operation", "publish_marts", "--vars", dbt_vars], target, echo=console.say)
+                run_dbt(["run-operation", "publish_marts", "--vars", dbt_vars], target, console.say, run_env)
                 summary["sync"] = target_db.sync_counts(con, run_id)
                 for table, counts in summary["sync"].items():
                     console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
             with console.step("test", "test the published tables (dbt test)"):
-                run_dbt(["test", "--selector", "after_publish", "--vars", dbt_vars], target, echo=console.say)
+                run_dbt(["test", "--selector", "after_publish", "--vars", dbt_vars], target, console.say, run_env)
             summary.update(quarantine.classify(con))
             summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
             summary["target_rows"] = target_db.table_rows(con, "public", target_db.TARGET_TABLES)

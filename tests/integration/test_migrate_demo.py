@@ -134,11 +134,11 @@ def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run
     assert leftovers == []
 
 
-def analyst_dbt_test(target, profiles_dir):
+def analyst_dbt_test(target, profiles_dir, command: str = "test"):
     """The analyst path from the README: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*."""
     shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
     return subprocess.run(
-        [dbt_executable(), "--no-use-colors", "test", "--profiles-dir", str(profiles_dir)],
+        [dbt_executable(), "--no-use-colors", command, "--profiles-dir", str(profiles_dir)],
         cwd=PROJECT_DIR,
         env={**os.environ, **target.dbt_env()},
         capture_output=True,
@@ -152,6 +152,24 @@ def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tm
     assert result.returncode == 0, result.stdout
     assert re.search(r"Done\. PASS=(\d+) WARN=0 ERROR=0", result.stdout)
     assert int(re.search(r"PASS=(\d+)", result.stdout).group(1)) >= 10
+
+
+def test_analyst_dbt_build_publishes_each_mart_itself_and_changes_nothing_unchanged(
+    first_run, module_db, tmp_path
+):
+    digest = "select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t"
+    before = query(module_db, digest)
+    result = analyst_dbt_test(module_db, tmp_path, "build")
+    assert result.returncode == 0, result.stdout
+    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0", result.stdout)
+    assert query(module_db, digest) == before
+    # The latest publish is this build's, one transaction per mart, and it wrote nothing.
+    latest = query(
+        module_db,
+        """select table_name, inserted, updated, unchanged from staging.sync_runs
+           where run_id = (select run_id from staging.sync_runs order by published_at desc limit 1) order by 1""",
+    )
+    assert latest == [("daily_prices", 0, 0, 36135), ("portfolio_v1_performance", 0, 0, 3103)]
 
 
 def test_dbt_test_fails_when_a_loaded_row_goes_missing(first_run, module_db, tmp_path):
