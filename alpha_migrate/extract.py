@@ -17,7 +17,7 @@ import duckdb
 from alpha_migrate.console import Console
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.paths import DUCKDB_EXTENSION_DIR
+from alpha_migrate.paths import DUCKDB_EXTENSION_DIR, DUCKDB_SPILL_DIR
 from alpha_migrate.raw_layout import RAW_TABLES, direct_select, is_plan_typed, split_table_name, split_table_sql
 
 STAGING_SCHEMA = "staging"
@@ -41,9 +41,20 @@ def _extension_path(package: str) -> Path:
     return found[0]
 
 
+DUCKDB_MEMORY_LIMIT = "100MB"
+
+
 def connect_duckdb() -> duckdb.DuckDBPyConnection:
-    # One thread: DuckDB's default two fight the PostgreSQL server for this machine's two cores.
-    con = duckdb.connect(config={"threads": 1, "extension_directory": str(DUCKDB_EXTENSION_DIR)})
+    # One thread: DuckDB's default two fight the PostgreSQL server for this machine's two cores. A memory
+    # limit, spilling to disk beyond it: the parity over 5 million rows peaked at 760 MB without, 260 MB with.
+    con = duckdb.connect(
+        config={
+            "threads": 1,
+            "extension_directory": str(DUCKDB_EXTENSION_DIR),
+            "memory_limit": DUCKDB_MEMORY_LIMIT,
+            "temp_directory": str(DUCKDB_SPILL_DIR),
+        }
+    )
     for package, name in (
         ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
         ("duckdb_extension_postgres_scanner", "postgres_scanner"),

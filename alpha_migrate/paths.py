@@ -10,6 +10,7 @@ PGDATA_DIR = Path(os.environ.get("ALPHA_PGDATA", STATE_DIR / "pgdata"))
 SNAPSHOT_DIR = STATE_DIR / "snapshots"
 DBT_PROFILES_DIR = STATE_DIR / "dbt"
 DUCKDB_EXTENSION_DIR = STATE_DIR / "duckdb_extensions"
+DUCKDB_SPILL_DIR = STATE_DIR / "duckdb_spill"
 REPORTS_DIR = PROJECT_DIR / "reports"
 PROFILES_EXAMPLE = PROJECT_DIR / "profiles.example.yml"
 DEFAULT_SQLITE = Path("sector_etfs.db")
