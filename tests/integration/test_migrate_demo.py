@@ -154,9 +154,7 @@ def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tm
     assert int(re.search(r"PASS=(\d+)", result.stdout).group(1)) >= 10
 
 
-def test_analyst_dbt_build_publishes_each_mart_itself_and_changes_nothing_unchanged(
-    first_run, module_db, tmp_path
-):
+def test_analyst_dbt_build_publishes_each_mart_itself_and_changes_nothing_unchanged(first_run, module_db, tmp_path):
     digest = "select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t"
     before = query(module_db, digest)
     result = analyst_dbt_test(module_db, tmp_path, "build")
