@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -109,4 +111,25 @@ def query(target: Target, sql: str, params=None) -> list[tuple]:
             cur.execute(sql, params)
             return cur.fetchall()
     finally:
+        con.close()
+
+
+@contextmanager
+def password_required(admin: Target, role: str) -> Iterator[Path]:
+    """While open, `role` must give its password on a server that otherwise trusts local sockets;
+    yields the server's data folder (where its log is)."""
+    con = psycopg2.connect(admin.libpq())
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute("show hba_file")
+        hba = Path(cur.fetchone()[0])
+        original = hba.read_text()
+        hba.write_text(f"local all {role} scram-sha-256\n" + original)
+        cur.execute("select pg_reload_conf()")
+    try:
+        yield hba.parent
+    finally:
+        hba.write_text(original)
+        with con.cursor() as cur:
+            cur.execute("select pg_reload_conf()")
         con.close()

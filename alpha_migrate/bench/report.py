@@ -36,21 +36,16 @@ def render_markdown(result: dict) -> str:
 
     row("COPY into bare partitions, then primary key + indexes (the limit)", lambda z: z["limit"]["limit"])
     row("COPY into the table with primary key + indexes in place", lambda z: z["limit"]["copy_with_keys"])
-    row(
-        "`invoke migrate`: snapshot to published tables (snapshot, extract, transform, publish)",
-        lambda z: z["migrate"]["load_seconds"],
-        lambda z: z["migrate"]["peak_rss_mb"],
-    )
-    row(
-        "`invoke migrate`, whole (with dbt tests and verification)",
-        lambda z: z["migrate"]["seconds"],
-        lambda z: z["migrate"]["peak_rss_mb"],
-    )
-    row(
-        "`invoke migrate`, daily sync of one new day for every ticker",
-        lambda z: z["daily_sync"]["seconds"],
-        lambda z: z["daily_sync"]["peak_rss_mb"],
-    )
+    for name, run, seconds in (
+        (
+            "`invoke migrate`: snapshot to published tables (snapshot, extract, transform, publish)",
+            "migrate",
+            "load_seconds",
+        ),
+        ("`invoke migrate`, whole (with dbt tests and verification)", "migrate", "seconds"),
+        ("`invoke migrate`, daily sync of one new day for every ticker", "daily_sync", "seconds"),
+    ):
+        row(name, lambda z, run=run, seconds=seconds: z[run][seconds], lambda z, run=run: z[run]["peak_rss_mb"])
     row(
         "pandas `read_sql` + `to_sql` (default method)",
         lambda z: z.get("pandas", {}).get("seconds"),

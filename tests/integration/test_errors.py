@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from alpha_migrate.dsn import Target
-from tests.conftest import invoke, query
+from tests.conftest import invoke, password_required, query
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -131,16 +131,10 @@ def password_role(migrated):
     con = psycopg2.connect(migrated.libpq())
     con.autocommit = True
     with con.cursor() as cur:
-        cur.execute("show hba_file")
-        hba = Path(cur.fetchone()[0])
         cur.execute("create role alpha_pw login password 'right-password'")
-        original = hba.read_text()
-        hba.write_text("local all alpha_pw scram-sha-256\n" + original)
-        cur.execute("select pg_reload_conf()")
-    yield Target({**migrated.params, "user": "alpha_pw"})
-    hba.write_text(original)
+    with password_required(migrated, "alpha_pw"):
+        yield Target({**migrated.params, "user": "alpha_pw"})
     with con.cursor() as cur:
-        cur.execute("select pg_reload_conf()")
         cur.execute("drop role alpha_pw")
     con.close()
 

@@ -4,14 +4,13 @@ import json
 import shutil
 import sqlite3
 import time
-from pathlib import Path
 
 import psycopg2
 import pytest
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import invoke, migrate_ok, query
+from tests.conftest import invoke, migrate_ok, password_required, query
 
 BOT_PASSWORD = "bot-secret-7f3a"
 MIGRATOR_PASSWORD = "migrator-secret-51c9"
@@ -87,19 +86,8 @@ def test_the_bot_writes_prices_and_cannot_delete_truncate_or_drop(with_roles):
 @pytest.fixture
 def migrator_needs_its_password(with_roles):
     """On a server that otherwise trusts local sockets, alpha_migrator must give its password."""
-    admin = psycopg2.connect(with_roles.libpq())
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("show hba_file")
-        hba = Path(cur.fetchone()[0])
-        original = hba.read_text()
-        hba.write_text("local all alpha_migrator scram-sha-256\n" + original)
-        cur.execute("select pg_reload_conf()")
-    yield Target({**with_roles.params, "user": "alpha_migrator", "password": MIGRATOR_PASSWORD}), hba.parent
-    hba.write_text(original)
-    with admin.cursor() as cur:
-        cur.execute("select pg_reload_conf()")
-    admin.close()
+    with password_required(with_roles, "alpha_migrator") as pgdata:
+        yield Target({**with_roles.params, "user": "alpha_migrator", "password": MIGRATOR_PASSWORD}), pgdata
 
 
 def test_the_migration_owner_syncs_and_no_output_log_or_report_holds_a_password(

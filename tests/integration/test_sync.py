@@ -19,8 +19,10 @@ V2_PRICES = [CHANGED if row[:2] == CHANGED[:2] else row for row in PRICES] + NEW
 V2_PORTFOLIO = [*PORTFOLIO, ("2024-01-08", 100010.0, 0.002, 0.006), ("2023-12-29", 99990.0, 0.0, 0.0)]
 
 
-def counts(summary: dict, table: str) -> dict:
-    return summary["sync"][table]
+def counts(summary: dict, table: str) -> tuple[int, int, int, int]:
+    """(inserted, updated, unchanged, deleted) of one table in one run's summary."""
+    sync = summary["sync"][table]
+    return sync["inserted"], sync["updated"], sync["unchanged"], sync["deleted"]
 
 
 @pytest.fixture(scope="module")
@@ -51,23 +53,13 @@ def synced(module_db, tmp_path_factory):
 
 
 def test_the_first_run_inserts_everything(synced):
-    assert counts(synced["first"], "daily_prices") == {"inserted": 8, "updated": 0, "unchanged": 0, "deleted": 0}
-    assert counts(synced["first"], "portfolio_v1_performance") == {
-        "inserted": 4,
-        "updated": 0,
-        "unchanged": 0,
-        "deleted": 0,
-    }
+    assert counts(synced["first"], "daily_prices") == (8, 0, 0, 0)
+    assert counts(synced["first"], "portfolio_v1_performance") == (4, 0, 0, 0)
 
 
 def test_a_sync_moves_only_what_changed(synced):
-    assert counts(synced["sync"], "daily_prices") == {"inserted": 4, "updated": 1, "unchanged": 7, "deleted": 0}
-    assert counts(synced["sync"], "portfolio_v1_performance") == {
-        "inserted": 2,
-        "updated": 0,
-        "unchanged": 4,
-        "deleted": 0,
-    }
+    assert counts(synced["sync"], "daily_prices") == (4, 1, 7, 0)
+    assert counts(synced["sync"], "portfolio_v1_performance") == (2, 0, 4, 0)
     assert ("XLK", "2024-01-03", 150.25) in synced["after_sync"]
 
 
@@ -82,10 +74,10 @@ def test_a_new_year_gets_its_partition_before_its_rows(synced):
 
 
 def test_mirror_deletes_vanished_keys_but_not_quarantined_ones(synced):
-    assert counts(synced["mirror"], "daily_prices") == {"inserted": 0, "updated": 0, "unchanged": 10, "deleted": 2}
+    assert counts(synced["mirror"], "daily_prices") == (0, 0, 10, 2)
     remaining = {row[:2] for row in synced["after_mirror"]}
     assert ("SPY", "2024-01-02") not in remaining  # gone from the source
     assert ("XLK", "2024-06-28") not in remaining  # the Bot's row: --mirror makes the source the truth
     assert ("XLK", "2024-01-04") in remaining  # in conflict in the source: kept, with its last loaded value
     assert synced["mirror"]["rejected"]["daily_prices"] == {"key_conflict": 2}
-    assert counts(synced["mirror"], "portfolio_v1_performance")["deleted"] == 0
+    assert counts(synced["mirror"], "portfolio_v1_performance")[3] == 0
