@@ -12,7 +12,7 @@
     {%- do run_query('begin') -%}
     {%- for node in marts -%}
         {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
-        {%- set pending = adapter.get_relation(node.database, 'staging', 'pending_' ~ node.alias) -%}
+        {%- set pending = relation and load_cached_relation(pending_relation(relation)) -%}
         {%- if relation is none or pending is none -%}
             {{ exceptions.raise_compiler_error(node.name ~ ": nothing to publish; run dbt build --vars '{publish: deferred}' first") }}
         {%- endif -%}
