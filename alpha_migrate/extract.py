@@ -1,8 +1,8 @@
 """Extract: DuckDB reads the SQLite snapshot and bulk-writes raw staging tables into PostgreSQL.
 
 Raw means every source row as stored, dates still text, plus its SQLite rowid (raw_layout.py). DuckDB's
-postgres extension writes with binary COPY, in rowid ranges so the operator sees progress; the sqlite
-scanner pushes the rowid range down, so each chunk reads only its own pages.
+postgres extension writes with binary COPY. Only blocks of rowids that changed since the last run are
+copied (raw_blocks.py): everything on the first run, the last block or two on a daily sync.
 
 A source declared as the plan's section 2 is read typed, directly. DuckDB refuses any value of another
 storage class; then, and for any source declared otherwise, SQLite itself first splits the table into
@@ -14,10 +14,12 @@ from pathlib import Path
 
 import duckdb
 
+from alpha_migrate import raw_blocks
 from alpha_migrate.console import Console
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.paths import DUCKDB_EXTENSION_DIR, DUCKDB_SPILL_DIR
+from alpha_migrate.raw_blocks import CHANGES_DDL, CHANGES_TABLE, blocks_ddl, blocks_table, digest_sql
 from alpha_migrate.raw_layout import RAW_TABLES, direct_select, is_plan_typed, split_table_name, split_table_sql
 
 STAGING_SCHEMA = "staging"
@@ -64,24 +66,25 @@ def connect_duckdb() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def extract(snapshot: Path, plan_typed: dict[str, bool], target: Target, console: Console) -> dict[str, int]:
-    """Replace the raw staging tables with the snapshot's rows; returns rows staged per source table."""
+def extract(snapshot: Path, plan_typed: dict[str, bool], target: Target, run_id: str, console: Console) -> dict:
+    """Bring the raw staging tables up to the snapshot, copying only changed blocks of rowids
+    (raw_blocks.py). Per source table: rows staged, whether all were copied, blocks and rows copied."""
     con = connect_duckdb()
     try:
         con.execute(f"ATTACH {sql_literal(target.libpq())} AS pg (TYPE postgres)")
-        con.execute("CALL postgres_execute('pg', ?)", [f"create schema if not exists {STAGING_SCHEMA}"])
+        _pg(con, f"create schema if not exists {STAGING_SCHEMA}; {CHANGES_DDL}")
         staged = {}
         for table in RAW_TABLES:
             _create_staging(con, table)
             if plan_typed[table]:
                 try:
-                    staged[table] = _copy(con, snapshot, table, table, direct_select(table), console)
+                    staged[table] = _stage(con, snapshot, table, table, direct_select(table), run_id, console)
                     continue
                 except duckdb.Error as exc:
                     console.say(f"      {table}: {str(exc).splitlines()[0]}; splitting values by storage class")
             _split_in_snapshot(snapshot, table)
             columns = [f'"{name}"' for name in RAW_TABLES[table]]
-            staged[table] = _copy(con, snapshot, table, split_table_name(table), columns, console)
+            staged[table] = _stage(con, snapshot, table, split_table_name(table), columns, run_id, console)
         return staged
     except duckdb.Error as exc:
         raise MigrationError(f"extract failed: {target.redact(str(exc)).splitlines()[0]}") from exc
@@ -89,14 +92,22 @@ def extract(snapshot: Path, plan_typed: dict[str, bool], target: Target, console
         con.close()
 
 
+def _pg(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    con.execute("CALL postgres_execute('pg', ?)", [sql])
+
+
+def _pg_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    """A query run by PostgreSQL itself: scanning through the attached catalog would ship every row."""
+    return con.execute(f"SELECT * FROM postgres_query('pg', {sql_literal(sql)})").fetchall()
+
+
 def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
     staged = staging_table(table)
     ddl = ", ".join(f'"{name}" {pg_type}' for name, (pg_type, _) in RAW_TABLES[table].items())
     # A layout change replaces the table (dbt's staging views are rebuilt by the same run).
-    con.execute(
-        "CALL postgres_execute('pg', ?)",
-        [
-            f"""do $$ begin
+    _pg(
+        con,
+        f"""do $$ begin
                 if exists (select from information_schema.tables
                            where table_schema = '{STAGING_SCHEMA}' and table_name = 'sqlite_{table}')
                    and (select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns
@@ -105,8 +116,7 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
                 then drop table {staged} cascade;
                 end if;
             end $$;
-            create table if not exists {staged} ({ddl})"""
-        ],
+            create table if not exists {staged} ({ddl})""",
     )
     # DuckDB caches PostgreSQL's catalog: make it see the table as it is now.
     con.execute("CALL pg_clear_cache()")
@@ -155,25 +165,44 @@ def split_if_needed(con: duckdb.DuckDBPyConnection, snapshot: Path) -> dict[str,
     return names
 
 
-def _copy(con, snapshot: Path, table: str, read_from: str, expressions: list[str], console: Console) -> int:
+def _stage(con, snapshot: Path, table: str, read_from: str, expressions: list[str], run_id: str, console) -> dict:
     con.execute("DETACH DATABASE IF EXISTS src")
     con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
     staged = staging_table(table)
-    # Truncated here, not when created: a direct read that DuckDB refuses half-way starts over.
-    con.execute("CALL postgres_execute('pg', ?)", [f"truncate {staged}"])
-    low, high, total = con.execute(f'select min(rowid), max(rowid), count(*) from src."{read_from}"').fetchone()
+    blocks = blocks_table(staged)
+    _pg(con, blocks_ddl(staged))
+    con.execute("CALL pg_clear_cache()")
+    # Read in full before anything is written: a direct read that DuckDB refuses fails here, harmlessly.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE source_blocks AS {digest_sql(read_from, expressions)}")
+    source = {b: (n, d) for b, n, d in con.execute("SELECT * FROM source_blocks").fetchall()}
+    kept = {b: (n, d) for b, n, d in _pg_rows(con, f"select block, row_count, digest from {blocks}")}
+    plan = raw_blocks.plan(source, kept, _pg_rows(con, f"select count(*) from {staged}")[0][0])
+    ranges = plan.ranges()
+    where = " or ".join(f"(sqlite_rowid >= {low} and sqlite_rowid < {high})" for low, high in ranges)
+    # Recorded first, so that a run killed below still leaves these rows to be reclassified.
+    if plan.full:
+        _pg(con, f"insert into {CHANGES_TABLE} (run_id, source_table, full_copy) values ('{run_id}', '{table}', true)")
+        _pg(con, f"truncate {blocks}; truncate {staged}")
+    elif ranges:
+        values = ", ".join(f"('{run_id}', '{table}', false, {low}, {high})" for low, high in ranges)
+        _pg(con, f"insert into {CHANGES_TABLE} (run_id, source_table, full_copy, low, high) values {values}")
+        _pg(con, f"delete from {blocks} where block in ({', '.join(map(str, plan.changed))})")
+        _pg(con, f"delete from {staged} where {where}")
     names = ", ".join(f'"{name}"' for name in RAW_TABLES[table])
+    select = f'SELECT {", ".join(expressions)} FROM src."{read_from}"'
     copied = 0
-    console.progress(staged, copied, total)
-    start = low or 0
-    # Rowids left sparse by deletes would make many empty ranges: then copy in one go.
-    chunk = CHUNK_ROWS if total and high - low < 4 * total else (high or 0) - start + 1
-    while total and start <= high:
-        end = start + chunk
-        copied += con.execute(
-            f'INSERT INTO pg.{staged} ({names}) SELECT {", ".join(expressions)} FROM src."{read_from}" '
-            f"WHERE rowid >= {start} AND rowid < {end}"
-        ).fetchone()[0]
-        console.progress(staged, copied, total)
-        start = end
-    return copied
+    console.progress(staged, copied, plan.rows_to_copy)
+    for low, high in _chunks(ranges):
+        insert = f"INSERT INTO pg.{staged} ({names}) {select} WHERE rowid >= {low} AND rowid < {high}"
+        copied += con.execute(insert).fetchone()[0]
+        console.progress(staged, copied, plan.rows_to_copy)
+    if plan.changed:
+        changed = ", ".join(map(str, plan.changed))
+        con.execute(f"INSERT INTO pg.{blocks} SELECT * FROM source_blocks WHERE block IN ({changed})")
+    return {"rows": plan.source_rows, "full_copy": plan.full, "blocks_copied": len(plan.changed), "rows_copied": copied}
+
+
+def _chunks(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ranges cut to CHUNK_ROWS rowids each, so the operator sees progress; the sqlite scanner pushes the
+    rowid range down, so each chunk reads only its own pages."""
+    return [(start, min(start + CHUNK_ROWS, high)) for low, high in ranges for start in range(low, high, CHUNK_ROWS)]

@@ -109,3 +109,13 @@ def sync_counts(con, run_id: str) -> dict[str, dict[str, int]]:
             (run_id,),
         )
         return {t: {"inserted": i, "updated": u, "unchanged": n, "deleted": d} for t, i, u, n, d in cur.fetchall()}
+
+
+def classifications(con, run_id: str) -> dict[str, dict]:
+    """How the run classified each staging model (macros/materializations/classified_table.sql)."""
+    with con.cursor() as cur:
+        cur.execute(
+            "select model, incremental, reclassified from staging.classified_runs where run_id = %s order by model",
+            (run_id,),
+        )
+        return {model: {"incremental": inc, "reclassified": n} for model, inc, n in cur.fetchall()}

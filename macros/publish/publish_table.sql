@@ -6,8 +6,10 @@
     - later runs: the rows that are new or differ are found with one join against the table, then
       upserted in key order (the order the Bot is asked to write in, so the two cannot deadlock).
       Unchanged rows are not written at all, so a daily sync touches only the partitions it changes.
+  On a sync `rows_sql` holds only the rows the run reclassified; `unchanged` counts against every loaded
+  row of `meta.staging_model`.
   Rows that exist only in the table (the Bot's) are kept, unless `--vars '{mirror: true}'`: then keys
-  absent from `meta.mirror_keys_from` (every source key, quarantined or not) are deleted and counted.
+  absent from `meta.staging_model` (every source key, quarantined or not) are deleted and counted.
 -#}
 {% macro publish_table(node, relation, rows_sql) %}
     {%- set keys, values = [], [] -%}
@@ -21,7 +23,9 @@
     {%- set first_load = not alpha_has_primary_key(relation) -%}
     {%- set changes = 'alpha_changes_' ~ relation.identifier -%}
 
-    {%- set loaded = run_query('select count(*) from (' ~ rows_sql ~ ') as incoming').rows[0][0] -%}
+    {%- set loaded = run_query(
+        'select count(*) from ' ~ ref(meta.staging_model) ~ " where outcome = 'loaded'"
+    ).rows[0][0] -%}
     {%- if first_load -%}
         {% call statement('load_' ~ relation.identifier) -%}
             insert into {{ relation }} ({{ columns | join(', ') }})
@@ -61,16 +65,18 @@
     {%- endfor -%}
 
     {%- set deleted = 0 -%}
-    {%- if var('mirror', false) and meta.get('mirror_keys_from') -%}
+    {%- if var('mirror', false) -%}
         {% call statement('mirror_' ~ relation.identifier, fetch_result=False) -%}
             delete from {{ relation }} as existing
             where not exists (
-                select from {{ ref(meta.mirror_keys_from) }} as incoming
+                select from {{ ref(meta.staging_model) }} as incoming
                 where {{ matches | join(' and ') }}
             )
         {%- endcall %}
         {%- set deleted = load_result('mirror_' ~ relation.identifier).response.rows_affected -%}
     {%- endif -%}
+
+    {%- do alpha_consume_classification(ref(meta.staging_model)) -%}
 
     {% call statement('record_' ~ relation.identifier) -%}
         insert into staging.sync_runs (run_id, table_name, first_load, loaded, inserted, updated, unchanged, deleted)

@@ -15,7 +15,8 @@
 
 {#-
   The run's bookkeeping tables, made once before any model (on-run-start): two marts creating them at
-  once would collide. sync_runs: what each publish changed, per table (macros/publish/publish_table.sql).
+  once would collide. sync_runs: what each publish changed, per table (macros/publish/publish_table.sql);
+  classified_runs: how each staging model was classified (macros/materializations/classified_table.sql).
 -#}
 {% macro ensure_run_tables() %}
     {%- if not execute %}{{ return('') }}{% endif -%}
@@ -41,6 +42,17 @@
             deleted bigint not null,
             published_at timestamptz not null default now(),
             primary key (run_id, table_name)
+        );
+        create table if not exists staging.classified_runs (
+            run_id text not null,
+            model text not null,
+            source_table text not null,
+            incremental boolean not null,
+            reclassified bigint not null,
+            -- staging.raw_changes up to this seq were reclassified; the publish deletes them
+            changes_through bigint not null,
+            classified_at timestamptz not null default now(),
+            primary key (run_id, model)
         )
     {%- endcall -%}
 {% endmacro %}

@@ -6,7 +6,7 @@
     unique_key=['ticker', 'date'],
     partition_by={'field': 'date', 'granularity': 'year'},
     pre_hook=[
-        "{{ ensure_yearly_partitions(this, ref('stg_daily_prices')) }}",
+        "{{ ensure_yearly_partitions(this, alpha_changed_rows(ref('stg_daily_prices'))) }}",
         "{{ quarantine_rejects(ref('stg_daily_prices'), 'daily_prices') }}",
     ],
     meta={
@@ -14,7 +14,8 @@
             {'name': 'idx_daily_prices_ticker_date', 'columns': 'ticker, date desc'},
             {'name': 'idx_daily_prices_date', 'columns': 'date'},
         ],
-        'mirror_keys_from': 'stg_daily_prices',
+        'staging_model': 'stg_daily_prices',
+        'sync_test_lookback_days': 10,
     },
 ) }}
 
@@ -28,5 +29,6 @@ select
     raw_close,
     adj_close,
     volume
-from {{ ref('stg_daily_prices') }}
+-- On a sync, only the rows this run reclassified: the rest are in the table already.
+from {{ alpha_changed_rows(ref('stg_daily_prices')) }}
 where outcome = 'loaded'

@@ -3,7 +3,7 @@
     pre_hook="{{ quarantine_rejects(ref('stg_portfolio_v1_performance'), 'portfolio_v1_performance') }}",
     meta={
         'indexes': [{'name': 'idx_portfolio_date', 'columns': 'date desc'}],
-        'mirror_keys_from': 'stg_portfolio_v1_performance',
+        'staging_model': 'stg_portfolio_v1_performance',
     },
 ) }}
 
@@ -16,5 +16,6 @@ select
     total_portfolio_value,
     daily_return_vs_spy,
     cumulative_alpha
-from {{ ref('stg_portfolio_v1_performance') }}
+-- On a sync, only the rows this run reclassified: the rest are in the table already.
+from {{ alpha_changed_rows(ref('stg_portfolio_v1_performance')) }}
 where outcome = 'loaded'

@@ -1,8 +1,11 @@
 -- Every raw source row, classified: `loaded` (typed, ready for the mart), `merged` (an identical copy of a
 -- loaded row's key and values) or `rejected` (with the first reason that applies: the key's, then the
 -- values', in the order below).
+{{ config(source_table='daily_prices', key_columns=['ticker', 'date']) }}
+
 with raw as (
     select * from {{ source('sqlite', 'daily_prices') }}
+    {{ alpha_only_rows_in_scope() }}
 ),
 
 normalised as (

@@ -1,6 +1,9 @@
 -- Every raw portfolio row, classified like stg_daily_prices: loaded, merged or rejected with a reason.
+{{ config(source_table='portfolio_v1_performance', key_columns=['date']) }}
+
 with raw as (
     select * from {{ source('sqlite', 'portfolio_v1_performance') }}
+    {{ alpha_only_rows_in_scope() }}
 ),
 
 dated as (

@@ -1,0 +1,97 @@
+{#-
+  The staging models' materialization. The first run (and any run after a full copy of the raw table,
+  a crash that emptied this unlogged table, or --full-refresh) classifies every raw row into a new table,
+  as dbt's `table` would. Later runs reclassify only what the extract recorded in staging.raw_changes
+  (alpha_migrate/raw_blocks.py): the rows in changed rowid ranges, plus every row sharing a key with one
+  of them, old key or new, since whether a row is loaded, merged or in conflict depends on the other rows
+  of its key. The model's SQL runs twice on that scope: once to learn the changed rows' new keys, once
+  on the scope those keys widen.
+  The reclassified rows also accumulate in `<model>_to_publish` (logged: it must survive a crash). The
+  publish consumes it and the recorded changes in its own transaction (macros/publish/publish_table.sql),
+  so a run that dies before publishing leaves both for the next run.
+-#}
+{% materialization classified_table, adapter='postgres' %}
+    {%- set source_table = config.require('source_table') -%}
+    {%- set keys = config.require('key_columns') | join(', ') -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- set incremental = alpha_classifies_incrementally() -%}
+    {%- set to_publish = alpha_to_publish_relation(target_relation) -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {#- Explicit: dbt's connection may commit each statement on its own (checked with now()). -#}
+    {% do run_query('begin') %}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {#- No record table before the first extract: an analyst's dbt build on raw tables made otherwise. -#}
+    {%- set changes_recorded = adapter.get_relation(this.database, 'staging', 'raw_changes') is not none -%}
+    {%- set changes_through = run_query(
+        "select coalesce(max(seq), 0) from staging.raw_changes where source_table = '" ~ source_table ~ "'"
+    ).rows[0][0] if changes_recorded else 0 -%}
+
+    {%- if incremental -%}
+        {%- set ranges = run_query(
+            "select low, high from staging.raw_changes where source_table = '" ~ source_table ~ "' and seq <= " ~ changes_through
+        ).rows -%}
+        {%- set in_ranges -%}
+            (false{% for range in ranges %} or (sqlite_rowid >= {{ range[0] }} and sqlite_rowid < {{ range[1] }}){% endfor %})
+        {%- endset -%}
+        {% call statement('scope') -%}
+            create temp table alpha_reclassify_scope on commit drop as
+            select sqlite_rowid from {{ source('sqlite', source_table) }} where {{ in_ranges }}
+            union
+            select sqlite_rowid from {{ target_relation }} where {{ in_ranges }};
+            create temp table alpha_first_pass on commit drop as {{ sql }};
+            insert into alpha_reclassify_scope
+            select sqlite_rowid from {{ target_relation }}
+            where ({{ keys }}) in (
+                select {{ keys }} from alpha_first_pass
+                union
+                select {{ keys }} from {{ target_relation }}
+                where sqlite_rowid in (select sqlite_rowid from alpha_reclassify_scope)
+            )
+            except
+            select sqlite_rowid from alpha_reclassify_scope
+        {%- endcall %}
+        {% call statement('main') -%}
+            create temp table alpha_reclassified on commit drop as {{ sql }};
+            delete from {{ target_relation }} where sqlite_rowid in (select sqlite_rowid from alpha_reclassify_scope);
+            insert into {{ target_relation }} select * from alpha_reclassified;
+            delete from {{ to_publish }} where sqlite_rowid in (select sqlite_rowid from alpha_reclassify_scope);
+            insert into {{ to_publish }} select * from alpha_reclassified
+        {%- endcall %}
+    {%- else -%}
+        {%- set intermediate = make_intermediate_relation(target_relation) -%}
+        {% call statement('main') -%}
+            drop table if exists {{ intermediate }};
+            create unlogged table {{ intermediate }} as {{ sql }}
+        {%- endcall %}
+        {%- if existing_relation is not none -%}
+            {% do adapter.drop_relation(existing_relation) %}
+        {%- endif -%}
+        {% do adapter.rename_relation(intermediate, target_relation) %}
+        {#- A full classification is published in full: nothing accumulated before matters. -#}
+        {% call statement('reset_to_publish') -%}
+            drop table if exists {{ to_publish }} cascade;
+            create table {{ to_publish }} (like {{ target_relation }})
+        {%- endcall %}
+    {%- endif -%}
+
+    {% call statement('record_classification') -%}
+        insert into staging.classified_runs (run_id, model, source_table, incremental, reclassified, changes_through)
+        select
+            '{{ alpha_run_id() }}', '{{ this.identifier }}', '{{ source_table }}', {{ incremental }}, count(*),
+            {{ changes_through }}
+        from {{ 'alpha_reclassified' if incremental else target_relation }}
+        on conflict (run_id, model) do update set
+            incremental = excluded.incremental,
+            reclassified = excluded.reclassified,
+            changes_through = excluded.changes_through,
+            classified_at = now()
+    {%- endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do run_query('commit') %}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}

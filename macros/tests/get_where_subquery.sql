@@ -1,0 +1,43 @@
+{#-
+  dbt wraps every test's `model` in this macro. A test configured with `where: __published_this_run__`
+  checks, on an incremental sync, only the rows that run published and the `sync_test_lookback_days`
+  before each (so that a return or a gap has its previous row), found by the primary key index. On any
+  other run, and for any other `where`, dbt's own behaviour. No alias (PostgreSQL 16 needs none): the
+  tests give `model` their own.
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- if config.get('where', '') != '__published_this_run__' -%}
+        {{ return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) }}
+    {%- endif -%}
+    {%- set mart = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('alias', 'equalto', relation.identifier)
+        | first -%}
+    {%- set staging = graph.nodes['model.' ~ project_name ~ '.' ~ mart.config.meta.staging_model] -%}
+    {%- set staging_relation = api.Relation.create(
+        database=staging.database, schema=staging.schema, identifier=staging.alias
+    ) -%}
+    {%- set classification = alpha_classification(staging_relation) -%}
+    {%- if classification is none or not classification[0] -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set lookback = mart.config.meta.sync_test_lookback_days -%}
+    {%- set matches = [] -%}
+    {%- for key in mart.config.unique_key if key != 'date' -%}
+        {%- do matches.append('scoped.' ~ key ~ ' = published.' ~ key) -%}
+    {%- endfor -%}
+    {%- do matches.append("scoped.date between published.date - " ~ lookback ~ " and published.date") -%}
+    {%- set keys = mart.config.unique_key | join(', ') -%}
+    {%- set scoped -%}
+        (
+            select * from {{ relation }}
+            where ({{ keys }}) in (
+                select {% for key in mart.config.unique_key %}scoped.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+                from {{ alpha_published_relation(staging_relation) }} as published
+                inner join {{ relation }} as scoped on {{ matches | join(' and ') }}
+                where published.outcome = 'loaded'
+            )
+        )
+    {%- endset -%}
+    {{ return(scoped) }}
+{%- endmacro %}

@@ -1,0 +1,118 @@
+"""A sync copies and reclassifies only what changed in the source, and ends exactly where the full path
+(every row copied, classified and compared again) ends, even when an earlier sync stopped half-way.
+
+Source: 60,000 synthetic rows, six blocks of rowids (alpha_migrate/raw_blocks.py). The changed source
+adds a day for every ticker and changes, deletes, duplicates and re-keys rows spread over the file.
+"""
+
+import sqlite3
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from scripts.synthetic_db import write_next_day, write_synthetic_database
+from tests.conftest import create_database, drop_database, invoke, migrate_ok, query
+
+ROWS = 60_000
+TICKERS = 600
+
+
+def write_changed_source(v1: Path, v2: Path) -> None:
+    write_next_day(v1, v2)
+    con = sqlite3.connect(v2)
+    with con:
+        con.execute("update daily_prices set adj_close = adj_close + 1 where rowid = 100")
+        con.execute("delete from daily_prices where rowid = 200")
+        # ' TICKER' normalises to TICKER: an identical copy is merged, a different one is a key conflict.
+        copy = "insert into daily_prices select ' ' || ticker, date, {} from daily_prices where rowid = {}"
+        con.execute(copy.format("raw_close, adj_close, volume", 300))
+        con.execute(copy.format("1.0, 1.0, 1", 400))
+        con.execute("update daily_prices set date = '2020-06-01' where rowid = 45000")  # a year with no partition yet
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def runs(admin_target, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("incremental")
+    v1 = write_synthetic_database(folder / "v1.db", ROWS)
+    v2 = folder / "v2.db"
+    write_changed_source(v1, v2)
+    incremental, full = create_database(admin_target), create_database(admin_target)
+    out = {}
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ALPHA_UNKNOWN_TICKERS", "warn")  # synthetic tickers are in no seed
+        try:
+            for target in (incremental, full):
+                migrate_ok(v1, target, folder / "first.json")
+            out["before"] = checksums(incremental)
+            # Two conflicting rows exceed --max-rejects 0: the sync stops after classifying, before publishing.
+            out["stopped"] = invoke("migrate", "--sqlite", str(v2), "--dsn", incremental.uri())
+            out["after_stop"] = checksums(incremental)
+            out["incremental"] = migrate_ok(v2, incremental, folder / "incremental.json", "--max-rejects", "5")[1]
+            # Without digests nothing is trusted: everything is copied, classified and compared again.
+            forget_digests(full)
+            out["full"] = migrate_ok(v2, full, folder / "full.json", "--max-rejects", "5")[1]
+            out["checksums"] = checksums(incremental), checksums(full)
+            out["partitions"] = query(incremental, "select count(*) from daily_prices_2020")[0][0]
+        finally:
+            drop_database(admin_target, incremental)
+            drop_database(admin_target, full)
+    return out
+
+
+def forget_digests(target) -> None:
+    con = psycopg2.connect(target.libpq())
+    with con, con.cursor() as cur:
+        cur.execute("truncate staging.sqlite_daily_prices_blocks")
+    con.close()
+
+
+def checksums(target) -> list[tuple]:
+    return query(
+        target,
+        """select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t
+           union all select count(*), sum(hashtextextended(t::text, 0)) from portfolio_v1_performance t""",
+    )
+
+
+def test_a_sync_that_stops_at_the_gate_changes_nothing(runs):
+    assert runs["stopped"].returncode == 1
+    assert "2 rows quarantined, more than --max-rejects 0" in runs["stopped"].stdout + runs["stopped"].stderr
+    assert runs["after_stop"] == runs["before"]
+
+
+def test_the_next_sync_publishes_what_the_stopped_one_classified(runs):
+    incremental = runs["incremental"]
+    # The stopped run copied the changed blocks already: nothing is left to copy, yet all is published.
+    assert incremental["extract"]["daily_prices"] == {
+        "rows": ROWS + TICKERS + 2 - 1,
+        "full_copy": False,
+        "blocks_copied": 0,
+        "rows_copied": 0,
+    }
+    assert incremental["sync"]["daily_prices"] == runs["full"]["sync"]["daily_prices"]
+    assert incremental["sync"]["daily_prices"]["inserted"] == TICKERS + 1  # the new day, and the re-keyed row
+    assert incremental["sync"]["daily_prices"]["updated"] == 1
+    assert runs["partitions"] == 1
+
+
+def test_a_sync_reclassifies_only_changed_blocks_and_their_keys(runs):
+    incremental, full = runs["incremental"]["classified"], runs["full"]["classified"]
+    assert incremental["stg_daily_prices"]["incremental"] is True
+    assert full["stg_daily_prices"] == {"incremental": False, "reclassified": ROWS + TICKERS + 2 - 1}
+    # Changed blocks: 0 (rowids 100..400), 4 (45000) and 6 (the new rows); the rows sharing their keys.
+    assert 2 * 10_000 < incremental["stg_daily_prices"]["reclassified"] < 3 * 10_000 + TICKERS + 2
+
+
+def test_incremental_and_full_syncs_end_identical(runs):
+    incremental, full = runs["checksums"]
+    assert incremental == full
+    for key in ("reconciliation", "rejected", "sync"):
+        assert runs["incremental"][key] == runs["full"][key]
+    assert runs["incremental"]["rejected"]["daily_prices"] == {"key_conflict": 2}
+
+
+def test_a_sync_skips_the_whole_history_parity(runs):
+    assert "verify" not in runs["incremental"]
+    assert "verify" in runs["full"]
