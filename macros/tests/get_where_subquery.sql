@@ -27,17 +27,27 @@
         {%- do matches.append('scoped.' ~ key ~ ' = published.' ~ key) -%}
     {%- endfor -%}
     {%- do matches.append("scoped.date between published.date - " ~ lookback ~ " and published.date") -%}
-    {%- set keys = mart.config.unique_key | join(', ') -%}
+    {#- Driven by the few published rows, through the primary key index: never a scan of the table. -#}
     {%- set scoped -%}
         (
-            select * from {{ relation }}
-            where ({{ keys }}) in (
-                select {% for key in mart.config.unique_key %}scoped.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
-                from {{ alpha_published_relation(staging_relation) }} as published
-                inner join {{ relation }} as scoped on {{ matches | join(' and ') }}
-                where published.outcome = 'loaded'
-            )
+            select distinct on (scoped.{{ mart.config.unique_key | join(', scoped.') }}) scoped.*
+            from {{ alpha_published_relation(staging_relation) }} as published
+            inner join {{ relation }} as scoped on {{ matches | join(' and ') }}
+            where published.outcome = 'loaded'
         )
     {%- endset -%}
     {{ return(scoped) }}
 {%- endmacro %}
+
+
+{#-
+  In a test that compares `model` with its staging model: the staging rows of the keys in `model`, when
+  `model` is scoped to a sync (a subquery, above); the whole staging model otherwise.
+-#}
+{% macro alpha_in_scope_of(model, staging_model, key_columns) %}
+    {%- if model is string -%}
+        {{ return('(select * from ' ~ staging_model ~ ' where (' ~ key_columns | join(', ') ~ ') in (select '
+            ~ key_columns | join(', ') ~ ' from ' ~ model ~ ' as scoped))') }}
+    {%- endif -%}
+    {{ return(staging_model) }}
+{% endmacro %}

@@ -9,7 +9,7 @@ select
     {% for key in key_columns %}target.{{ key }}, {% endfor %}
     '{{ columns | join(",") }}' as checked_columns
 from {{ model }} as target
-inner join {{ staging_model }} as staged
+inner join {{ alpha_in_scope_of(model, staging_model, key_columns) }} as staged
     on {% for key in key_columns %}staged.{{ key }} = target.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
 where
     staged.outcome = 'loaded'

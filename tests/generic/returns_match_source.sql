@@ -23,7 +23,7 @@ source_returns as (
         lag(date) over {{ over }} as previous_date,
         {{ source_column }}::numeric as p1,
         lag({{ source_column }}::numeric) over {{ over }} as p0
-    from {{ staging_model }}
+    from {{ alpha_in_scope_of(model, staging_model, partition_by + ['date']) }} as staged
     where outcome = 'loaded'
 ),
 

@@ -8,13 +8,14 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import psycopg2
 import pytest
 
-from alpha_migrate.dbt import dbt_executable
 from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
 from tests.conftest import invoke, migrate_ok, query
@@ -138,7 +139,7 @@ def analyst_dbt_test(target, profiles_dir, command: str = "test"):
     """The analyst path from the README: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*."""
     shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
     return subprocess.run(
-        [dbt_executable(), "--no-use-colors", command, "--profiles-dir", str(profiles_dir)],
+        [str(Path(sys.executable).with_name("dbt")), "--no-use-colors", command, "--profiles-dir", str(profiles_dir)],
         cwd=PROJECT_DIR,
         env={**os.environ, **target.dbt_env()},
         capture_output=True,
