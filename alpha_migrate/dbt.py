@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,14 +31,17 @@ def ensure_profiles() -> Path:
 
 @contextmanager
 def environment(variables: dict[str, str]) -> Iterator[None]:
-    """dbt reads its profile's variables and ours (ALPHA_RUN_ID) from the process environment."""
-    saved = dict(os.environ)
+    """dbt reads its profile's variables and ours (ALPHA_RUN_ID) from the process environment, and
+    records the process's command line in its artifacts: ours may hold a --dsn with a password."""
+    saved, saved_argv = dict(os.environ), sys.argv
     os.environ.update(variables)
+    sys.argv = ["dbt"]
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        sys.argv = saved_argv
 
 
 # Parsed projects, by everything that shapes a parse (environment and --vars): a run's dbt calls share one.
