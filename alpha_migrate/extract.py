@@ -116,7 +116,8 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
                 then drop table {staged} cascade;
                 end if;
             end $$;
-            create table if not exists {staged} ({ddl})""",
+            create table if not exists {staged} ({ddl});
+            {blocks_ddl(staged)}""",
     )
     # DuckDB caches PostgreSQL's catalog: make it see the table as it is now.
     con.execute("CALL pg_clear_cache()")
@@ -170,8 +171,6 @@ def _stage(con, snapshot: Path, table: str, read_from: str, expressions: list[st
     con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
     staged = staging_table(table)
     blocks = blocks_table(staged)
-    _pg(con, blocks_ddl(staged))
-    con.execute("CALL pg_clear_cache()")
     # Read in full before anything is written: a direct read that DuckDB refuses fails here, harmlessly.
     con.execute(f"CREATE OR REPLACE TEMP TABLE source_blocks AS {digest_sql(read_from, expressions)}")
     source = {b: (n, d) for b, n, d in con.execute("SELECT * FROM source_blocks").fetchall()}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alpha_migrate import embedded, quarantine, target_db
 from alpha_migrate.console import Console
-from alpha_migrate.dbt import run_dbt
+from alpha_migrate.dbt import RUN_ID_VARIABLE, run_dbt
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.extract import extract
@@ -81,7 +81,7 @@ def migrate(options: Options, console: Console) -> dict:
                     how = "all rows" if staged["full_copy"] else f"{staged['blocks_copied']} changed blocks"
                     console.say(f"      {table}: copied {how}, {staged['rows_copied']:,} rows")
             dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
-            run_env = {"ALPHA_RUN_ID": run_id}
+            run_env = {RUN_ID_VARIABLE: run_id}
             with console.step("transform", "classify, cast and check in staging (dbt build)"):
                 try:
                     run_dbt(["build", "--selector", "before_publish", "--vars", dbt_vars], target, console.say, run_env)

@@ -6,8 +6,8 @@ in blocks of BLOCK_ROWS rowids. PostgreSQL keeps the digests of what the raw sta
 which appends rows, changes the last block or two.
 
 Every change is first recorded in `staging.raw_changes`, before the raw table is touched. The staging
-models reclassify what is recorded there and delete what they consumed, in their own transaction: a
-run killed anywhere in between leaves the record, and the next run reclassifies it.
+models reclassify what is recorded there; the publish deletes it, in the publishing transaction: a run
+killed anywhere in between leaves the record, and the next run reclassifies and publishes it.
 """
 
 from dataclasses import dataclass

@@ -114,6 +114,11 @@ def query(target: Target, sql: str, params=None) -> list[tuple]:
         con.close()
 
 
+def digests(target: Target, tables=("daily_prices", "portfolio_v1_performance")) -> list[list[tuple]]:
+    """Per table, its row count and an order-independent sum of its rows' hashes."""
+    return [query(target, f"select count(*), sum(hashtextextended(t::text, 0)) from {table} t") for table in tables]
+
+
 @contextmanager
 def password_required(admin: Target, role: str) -> Iterator[Path]:
     """While open, `role` must give its password on a server that otherwise trusts local sockets;

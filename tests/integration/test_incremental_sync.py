@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from scripts.synthetic_db import write_next_day, write_synthetic_database
-from tests.conftest import create_database, drop_database, invoke, migrate_ok, query
+from tests.conftest import create_database, digests, drop_database, invoke, migrate_ok, query
 
 ROWS = 60_000
 TICKERS = 600
@@ -45,15 +45,15 @@ def runs(admin_target, tmp_path_factory):
         try:
             for target in (incremental, full):
                 migrate_ok(v1, target, folder / "first.json")
-            out["before"] = checksums(incremental)
+            out["before"] = digests(incremental)
             # Two conflicting rows exceed --max-rejects 0: the sync stops after classifying, before publishing.
             out["stopped"] = invoke("migrate", "--sqlite", str(v2), "--dsn", incremental.uri())
-            out["after_stop"] = checksums(incremental)
+            out["after_stop"] = digests(incremental)
             out["incremental"] = migrate_ok(v2, incremental, folder / "incremental.json", "--max-rejects", "5")[1]
             # Without digests nothing is trusted: everything is copied, classified and compared again.
-            forget_digests(full)
+            forget_block_digests(full)
             out["full"] = migrate_ok(v2, full, folder / "full.json", "--max-rejects", "5")[1]
-            out["checksums"] = checksums(incremental), checksums(full)
+            out["checksums"] = digests(incremental), digests(full)
             out["partitions"] = query(incremental, "select count(*) from daily_prices_2020")[0][0]
         finally:
             drop_database(admin_target, incremental)
@@ -61,19 +61,11 @@ def runs(admin_target, tmp_path_factory):
     return out
 
 
-def forget_digests(target) -> None:
+def forget_block_digests(target) -> None:
     con = psycopg2.connect(target.libpq())
     with con, con.cursor() as cur:
         cur.execute("truncate staging.sqlite_daily_prices_blocks")
     con.close()
-
-
-def checksums(target) -> list[tuple]:
-    return query(
-        target,
-        """select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t
-           union all select count(*), sum(hashtextextended(t::text, 0)) from portfolio_v1_performance t""",
-    )
 
 
 def test_a_sync_that_stops_at_the_gate_changes_nothing(runs):

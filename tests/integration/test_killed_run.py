@@ -18,16 +18,11 @@ import psycopg2
 
 from alpha_migrate import embedded
 from scripts.demo_db import write_demo_database
-from tests.conftest import DEMO_END, INVOKE, create_database, invoke, migrate_ok, query
+from tests.conftest import DEMO_END, INVOKE, create_database, digests, invoke, migrate_ok, query
 
-DIGEST = "select count(*), sum(hashtextextended(t::text, 0)) from {} t"
 PUBLISH_WAITING = """
     select count(*) from pg_stat_activity
     where datname = current_database() and wait_event_type = 'Lock' and query ilike '%%insert into%%daily_prices%%'"""
-
-
-def digests(target):
-    return [query(target, DIGEST.format(table)) for table in ("daily_prices", "portfolio_v1_performance")]
 
 
 def changed_source(folder: Path) -> Path:

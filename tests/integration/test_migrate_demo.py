@@ -18,7 +18,7 @@ import pytest
 
 from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import invoke, migrate_ok, query
+from tests.conftest import digests, invoke, migrate_ok, query
 
 
 @pytest.fixture(scope="module")
@@ -156,12 +156,11 @@ def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tm
 
 
 def test_analyst_dbt_build_publishes_each_mart_itself_and_changes_nothing_unchanged(first_run, module_db, tmp_path):
-    digest = "select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t"
-    before = query(module_db, digest)
+    before = digests(module_db, ["daily_prices"])
     result = analyst_dbt_test(module_db, tmp_path, "build")
     assert result.returncode == 0, result.stdout
     assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0", result.stdout)
-    assert query(module_db, digest) == before
+    assert digests(module_db, ["daily_prices"]) == before
     # The latest publish is this build's, one transaction per mart, and it wrote nothing.
     latest = query(
         module_db,

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import invoke, migrate_ok, query
+from tests.conftest import digests, invoke, migrate_ok, query
 from tests.integration.adversarial import BASE_PORTFOLIO, BASE_PRICES, CASES, mixed_case, write_case
 
 TABLES = ("daily_prices", "portfolio_v1_performance")
@@ -87,7 +87,7 @@ def test_loaded_values_equal_their_source_and_quarantine_keeps_raw_values(fresh_
 
 def test_rejects_beyond_the_limit_fail_and_leave_the_target_as_it_was(fresh_db, demo_sqlite, tmp_path):
     assert invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri()).returncode == 0
-    before = query(fresh_db, "select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t")
+    before = digests(fresh_db, ["daily_prices"])
 
     bad = tmp_path / "bad.db"
     write_case(bad, mixed_case())
@@ -101,7 +101,7 @@ def test_rejects_beyond_the_limit_fail_and_leave_the_target_as_it_was(fresh_db, 
         f"error: {total} rows quarantined, more than --max-rejects 3: the target tables are unchanged; "
         f"list them with `invoke rejects --run {json.loads(report.read_text())['run_id']}`"
     ]
-    assert query(fresh_db, "select count(*), sum(hashtextextended(t::text, 0)) from daily_prices t") == before
+    assert digests(fresh_db, ["daily_prices"]) == before
     summary = json.loads(report.read_text())
     assert summary["status"] == "failed"
     assert sum(sum(r.values()) for r in summary["rejected"].values()) == total
