@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from alpha_migrate.checks import ChecksFailed, failed_checks
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.paths import DBT_PROFILES_DIR, PROFILES_EXAMPLE, PROJECT_DIR
@@ -73,6 +74,9 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
         common = ["--no-use-colors", "--log-level", "none", "--project-dir", str(PROJECT_DIR)]
         result = runner.invoke([*command, *common, "--profiles-dir", str(DBT_PROFILES_DIR)])
         if not result.success:
+            checks = failed_checks(result.result)
+            if checks:
+                raise ChecksFailed(checks, command[0])
             reason = f": {target.redact(str(result.exception))}" if result.exception else ": see its output above"
             raise MigrationError(f"dbt {command[0]} failed{reason}")
         return result

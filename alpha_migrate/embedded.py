@@ -48,15 +48,16 @@ def target(socket_dir: Path, database: str = DATABASE) -> Target:
     return Target({"host": str(socket_dir), "port": "5432", "user": SUPERUSER, "dbname": database})
 
 
-def start(pgdata: Path = PGDATA_DIR, database: str = DATABASE) -> Target:
-    """Start the server if it is not running (initialising pgdata the first time); return its target."""
+def start(pgdata: Path = PGDATA_DIR, database: str = DATABASE, version: int = POSTGRES_VERSION) -> Target:
+    """Start the server if it is not running (initialising pgdata the first time); return its target.
+    `version`: 16, the default, or 18 (the package ships both; the tests run the pipeline on each)."""
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    version = pgserver.pgdata_version(pgdata)
-    if version not in (None, POSTGRES_VERSION):
-        raise MigrationError(f"{pgdata} holds a PostgreSQL {version} cluster, not {POSTGRES_VERSION}: move it away")
+    found = pgserver.pgdata_version(pgdata)
+    if found not in (None, version):
+        raise MigrationError(f"{pgdata} holds a PostgreSQL {found} cluster, not {version}: move it away")
     _forget_a_dead_postmaster(pgdata)
     try:
-        server = pgserver.get_server(pgdata, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
+        server = pgserver.get_server(pgdata, cleanup_mode=None, postgres_version=version)
     except (subprocess.SubprocessError, OSError) as exc:
         raise MigrationError(f"the embedded PostgreSQL did not start ({exc}); see {pgdata / 'log'}") from exc
     socket_dir = server.get_postmaster_info().socket_dir
@@ -98,5 +99,6 @@ def stop(pgdata: Path = PGDATA_DIR) -> bool:
     if not status(pgdata).running:
         return False
     user = "pgserver" if os.geteuid() == 0 else None
-    pgexec("pg_ctl", ("-w", "-D", str(pgdata), "-m", "fast", "stop"), bin_path=BIN_DIR, user=user)
+    bin_dir = POSTGRES_VERSIONS[pgserver.pgdata_version(pgdata) or POSTGRES_VERSION]
+    pgexec("pg_ctl", ("-w", "-D", str(pgdata), "-m", "fast", "stop"), bin_path=bin_dir, user=user)
     return True

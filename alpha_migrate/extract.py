@@ -1,12 +1,13 @@
 """Extract: DuckDB reads the SQLite snapshot and bulk-writes raw staging tables into PostgreSQL.
 
-Raw means every source row as stored, dates still text, plus its SQLite rowid (raw_layout.py). DuckDB's
+Raw means every source row as stored, dates still text, plus its identity (raw_layout.py). DuckDB's
 postgres extension writes with binary COPY. Only blocks of rowids that changed since the last run are
 copied (raw_blocks.py): everything on the first run, the last block or two on a daily sync.
 
-A source declared as the plan's section 2 is read typed, directly. DuckDB refuses any value of another
-storage class; then, and for any source declared otherwise, SQLite itself first splits the table into
-the raw layout inside the snapshot (our own copy), and that split table is read instead.
+A source declared as the plan's section 2, with a rowid, is read typed, directly. DuckDB refuses any
+value of another storage class (and the digest pass finds text with a NUL byte); then, and for any source
+declared otherwise or without a rowid, SQLite itself first splits the table into the raw layout, in a
+side file beside the snapshot, and that split table is read instead.
 """
 
 import sqlite3
@@ -19,11 +20,21 @@ from alpha_migrate.console import Console
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.paths import DUCKDB_EXTENSION_DIR, DUCKDB_SPILL_DIR
-from alpha_migrate.raw_blocks import CHANGES_DDL, CHANGES_TABLE, blocks_ddl, blocks_table, digest_sql
-from alpha_migrate.raw_layout import RAW_TABLES, direct_select, is_plan_typed, split_table_name, split_table_sql
+from alpha_migrate.raw_blocks import CHANGES_DDL, CHANGES_TABLE, blocks_ddl, blocks_table, digest_sql, range_condition
+from alpha_migrate.raw_layout import (
+    RAW_TABLES,
+    RowIdentity,
+    direct_select,
+    direct_text_columns,
+    is_plan_typed,
+    register,
+    row_identity,
+    split_table_name,
+    split_table_sql,
+)
+from alpha_migrate.source import Snapshot, split_path
 
 STAGING_SCHEMA = "staging"
-CHUNK_ROWS = 250_000
 
 
 def staging_table(source_table: str) -> str:
@@ -66,9 +77,10 @@ def connect_duckdb() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def extract(snapshot: Path, plan_typed: dict[str, bool], target: Target, run_id: str, console: Console) -> dict:
+def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -> dict:
     """Bring the raw staging tables up to the snapshot, copying only changed blocks of rowids
-    (raw_blocks.py). Per source table: rows staged, whether all were copied, blocks and rows copied."""
+    (raw_blocks.py). Per source table: rows staged, whether all were copied, blocks and rows copied, and
+    the row identity used."""
     con = connect_duckdb()
     try:
         con.execute(f"ATTACH {sql_literal(target.libpq())} AS pg (TYPE postgres)")
@@ -76,20 +88,29 @@ def extract(snapshot: Path, plan_typed: dict[str, bool], target: Target, run_id:
         staged = {}
         for table in RAW_TABLES:
             _create_staging(con, table)
-            if plan_typed[table]:
+            identity = snapshot.identity[table]
+            if snapshot.plan_typed[table] and identity.is_rowid:
                 try:
-                    staged[table] = _stage(con, snapshot, table, table, direct_select(table), run_id, console)
+                    read = (f'src."{table}"', direct_select(table), direct_text_columns(table))
+                    staged[table] = _stage(con, snapshot.path, table, read, run_id, console)
+                    staged[table]["row_identity"] = identity.description
                     continue
-                except duckdb.Error as exc:
+                # DuckDB refuses bytes that are not UTF-8 with a message Python cannot decode: UnicodeError
+                except (duckdb.Error, UnicodeError, _Unstorable) as exc:
                     console.say(f"      {table}: {str(exc).splitlines()[0]}; splitting values by storage class")
-            _split_in_snapshot(snapshot, table)
-            columns = [f'"{name}"' for name in RAW_TABLES[table]]
-            staged[table] = _stage(con, snapshot, table, split_table_name(table), columns, run_id, console)
+            _split(snapshot.path, table, identity)
+            read = (f'raw."{split_table_name(table)}"', [f'"{name}"' for name in RAW_TABLES[table]], [])
+            staged[table] = _stage(con, snapshot.path, table, read, run_id, console)
+            staged[table]["row_identity"] = identity.description
         return staged
     except duckdb.Error as exc:
         raise MigrationError(f"extract failed: {target.redact(str(exc)).splitlines()[0]}") from exc
     finally:
         con.close()
+
+
+class _Unstorable(Exception):
+    """A direct read found text PostgreSQL cannot store: the split quarantines it row by row instead."""
 
 
 def _pg(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -114,6 +135,7 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
                         where table_schema = '{STAGING_SCHEMA}' and table_name = 'sqlite_{table}')
                        <> '{",".join(RAW_TABLES[table])}'
                 then drop table {staged} cascade;
+                     drop table if exists {blocks_table(staged)};
                 end if;
             end $$;
             create table if not exists {staged} ({ddl});
@@ -123,11 +145,14 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute("CALL pg_clear_cache()")
 
 
-def _split_in_snapshot(snapshot: Path, table: str) -> None:
-    con = sqlite3.connect(snapshot)
+def _split(snapshot: Path, table: str, identity: RowIdentity) -> None:
+    """SQLite splits `table` of the snapshot into the raw layout, in the side file (raw_layout.py)."""
+    con = sqlite3.connect(split_path(snapshot))
     try:
+        register(con)
+        con.execute(f"ATTACH {sql_literal('file:' + str(snapshot) + '?mode=ro')} AS src")
         with con:
-            for statement in split_table_sql(table):
+            for statement in split_table_sql(table, identity, "src"):
                 con.execute(statement)
     except sqlite3.DatabaseError as exc:
         raise MigrationError(f"cannot read {table} from the snapshot ({exc})") from exc
@@ -135,49 +160,66 @@ def _split_in_snapshot(snapshot: Path, table: str) -> None:
         con.close()
 
 
-def split_if_needed(con: duckdb.DuckDBPyConnection, snapshot: Path) -> dict[str, str]:
-    """Attach the snapshot as `src`; per source table, the name to read its raw rows from: the table
-    itself when DuckDB reads it typed without refusal, else its split by storage class (made once)."""
-    names = {}
+def _attach_source(con: duckdb.DuckDBPyConnection, snapshot: Path) -> None:
+    """The snapshot as `src`, its side file of split tables as `raw` (when there is one), both as now."""
+    for name in ("src", "raw"):
+        con.execute(f"DETACH DATABASE IF EXISTS {name}")
+    con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
+    if split_path(snapshot).exists():
+        con.execute(f"ATTACH {sql_literal(str(split_path(snapshot)))} AS raw (TYPE sqlite, READ_ONLY)")
+
+
+def source_relations(con: duckdb.DuckDBPyConnection, snapshot: Path) -> dict[str, tuple[str, str]]:
+    """Attach the snapshot (`src`) and its split tables (`raw`); per source table, the DuckDB relation to
+    read its raw rows from and the column that holds their identity: the table itself when the extract
+    read it directly, else its split by storage class (made here if the extract did not)."""
+    relations = {}
     for table, columns in RAW_TABLES.items():
-        con.execute("DETACH DATABASE IF EXISTS src")
         sqlite = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
         try:
             declared = {row[1]: row[2].upper() for row in sqlite.execute(f'pragma table_info("{table}")')}
-            split_exists = sqlite.execute(
-                "select 1 from sqlite_master where name = ?", (split_table_name(table),)
-            ).fetchone()
+            identity = row_identity(sqlite, table)
         finally:
             sqlite.close()
-        if not split_exists and is_plan_typed(declared, table):
-            con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
+        _attach_source(con, snapshot)
+        split_made = bool(
+            split_path(snapshot).exists()
+            and con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw' AND table_name = ?",
+                [split_table_name(table)],
+            ).fetchone()[0]
+        )
+        if not split_made and is_plan_typed(declared, table) and identity.is_rowid:
             reads = ", ".join(f'count("{name}")' for name in columns if name in declared)
             try:
                 con.execute(f'select {reads} from src."{table}"').fetchall()
-                names[table] = table
+                relations[table] = (f'src."{table}"', "rowid")
                 continue
             except duckdb.Error:
-                con.execute("DETACH DATABASE src")
-        if not split_exists:
-            _split_in_snapshot(snapshot, table)
-        names[table] = split_table_name(table)
-    con.execute("DETACH DATABASE IF EXISTS src")
-    con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
-    return names
+                pass
+        if not split_made:
+            _split(snapshot, table, identity)
+        relations[table] = (f'raw."{split_table_name(table)}"', "sqlite_rowid")
+    _attach_source(con, snapshot)
+    return relations
 
 
-def _stage(con, snapshot: Path, table: str, read_from: str, expressions: list[str], run_id: str, console) -> dict:
-    con.execute("DETACH DATABASE IF EXISTS src")
-    con.execute(f"ATTACH {sql_literal(str(snapshot))} AS src (TYPE sqlite, READ_ONLY)")
+def _stage(con, snapshot: Path, table: str, read: tuple[str, list[str], list[str]], run_id: str, console) -> dict:
+    """Copy the changed blocks of `read` (relation, its raw-layout expressions, text columns to check
+    for NUL bytes) into the raw staging table."""
+    read_from, expressions, nul_columns = read
+    _attach_source(con, snapshot)
     staged = staging_table(table)
     blocks = blocks_table(staged)
     # Read in full before anything is written: a direct read that DuckDB refuses fails here, harmlessly.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE source_blocks AS {digest_sql(read_from, expressions)}")
-    source = {b: (n, d) for b, n, d in con.execute("SELECT * FROM source_blocks").fetchall()}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE source_blocks AS {digest_sql(read_from, expressions, nul_columns)}")
+    nul_rows = con.execute("SELECT coalesce(sum(nul_rows), 0) FROM source_blocks").fetchone()[0]
+    if nul_rows:
+        raise _Unstorable(f"{nul_rows} rows hold text with a NUL byte")
+    source = {b: (n, d) for b, n, d in con.execute("SELECT block, row_count, digest FROM source_blocks").fetchall()}
     kept = {b: (n, d) for b, n, d in _pg_rows(con, f"select block, row_count, digest from {blocks}")}
     plan = raw_blocks.plan(source, kept, _pg_rows(con, f"select count(*) from {staged}")[0][0])
     ranges = plan.ranges()
-    where = " or ".join(f"(sqlite_rowid >= {low} and sqlite_rowid < {high})" for low, high in ranges)
     # Recorded first, so that a run killed below still leaves these rows to be reclassified.
     if plan.full:
         _pg(con, f"insert into {CHANGES_TABLE} (run_id, source_table, full_copy) values ('{run_id}', '{table}', true)")
@@ -186,22 +228,20 @@ def _stage(con, snapshot: Path, table: str, read_from: str, expressions: list[st
         values = ", ".join(f"('{run_id}', '{table}', false, {low}, {high})" for low, high in ranges)
         _pg(con, f"insert into {CHANGES_TABLE} (run_id, source_table, full_copy, low, high) values {values}")
         _pg(con, f"delete from {blocks} where block in ({', '.join(map(str, plan.changed))})")
+        where = " or ".join(range_condition("sqlite_rowid", low, high) for low, high in ranges)
         _pg(con, f"delete from {staged} where {where}")
     names = ", ".join(f'"{name}"' for name in RAW_TABLES[table])
-    select = f'SELECT {", ".join(expressions)} FROM src."{read_from}"'
+    select = f"SELECT {', '.join(expressions)} FROM {read_from}"
     copied = 0
     console.progress(staged, copied, plan.rows_to_copy)
-    for low, high in _chunks(ranges):
-        insert = f"INSERT INTO pg.{staged} ({names}) {select} WHERE rowid >= {low} AND rowid < {high}"
+    for low, high in ranges:
+        # rowid: the sqlite scanner reads only the pages of the range (the split's sqlite_rowid is its rowid)
+        insert = f"INSERT INTO pg.{staged} ({names}) {select} WHERE {range_condition('rowid', low, high)}"
         copied += con.execute(insert).fetchone()[0]
         console.progress(staged, copied, plan.rows_to_copy)
     if plan.changed:
         changed = ", ".join(map(str, plan.changed))
-        con.execute(f"INSERT INTO pg.{blocks} SELECT * FROM source_blocks WHERE block IN ({changed})")
+        con.execute(
+            f"INSERT INTO pg.{blocks} SELECT block, row_count, digest FROM source_blocks WHERE block IN ({changed})"
+        )
     return {"rows": plan.source_rows, "full_copy": plan.full, "blocks_copied": len(plan.changed), "rows_copied": copied}
-
-
-def _chunks(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Ranges cut to CHUNK_ROWS rowids each, so the operator sees progress; the sqlite scanner pushes the
-    rowid range down, so each chunk reads only its own pages."""
-    return [(start, min(start + CHUNK_ROWS, high)) for low, high in ranges for start in range(low, high, CHUNK_ROWS)]

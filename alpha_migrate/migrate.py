@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alpha_migrate import embedded, quarantine, target_db
+from alpha_migrate.checks import ChecksFailed, add_samples, as_report
 from alpha_migrate.console import Console
 from alpha_migrate.dbt import RUN_ID_VARIABLE, run_dbt
 from alpha_migrate.dsn import Target
@@ -17,6 +18,7 @@ from alpha_migrate.extract import extract
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.roles import ensure_roles
 from alpha_migrate.source import take_snapshot
+from alpha_migrate.source_check import SourceDigests, check_staging_copy
 from alpha_migrate.verify import verify_apart
 
 DSN_ENV = "ALPHA_PG_DSN"
@@ -32,7 +34,7 @@ class Options:
     roles: bool = False
 
 
-STEPS = 7  # connect, snapshot, extract, transform, publish, test, verify (+ roles when asked)
+STEPS = 8  # connect, snapshot, extract, transform, reconcile, publish, test, verify (+ roles when asked)
 
 
 def resolve_target(dsn: str | None) -> tuple[Target, bool]:
@@ -74,23 +76,27 @@ def migrate(options: Options, console: Console) -> dict:
                 )
                 for warning in snapshot.warnings:
                     console.say(f"      warning: {warning}")
+                source_digests = SourceDigests(snapshot.path, snapshot.identity)
             with console.step("extract", "extract changed rows to staging (DuckDB sqlite scanner -> COPY)"):
-                summary["extract"] = extract(snapshot.path, snapshot.plan_typed, target, run_id, console)
+                summary["extract"] = extract(snapshot, target, run_id, console)
                 summary["staged"] = {table: staged["rows"] for table, staged in summary["extract"].items()}
                 for table, staged in summary["extract"].items():
                     how = "all rows" if staged["full_copy"] else f"{staged['blocks_copied']} changed blocks"
-                    console.say(f"      {table}: copied {how}, {staged['rows_copied']:,} rows")
+                    identity = (
+                        "" if staged["row_identity"] == "rowid" else f"; rows identified by {staged['row_identity']}"
+                    )
+                    console.say(f"      {table}: copied {how}, {staged['rows_copied']:,} rows{identity}")
             dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
             run_env = {RUN_ID_VARIABLE: run_id}
             with console.step("transform", "classify, cast and check in staging (dbt build)"):
                 try:
                     run_dbt(["build", "--selector", "before_publish", "--vars", dbt_vars], target, console.say, run_env)
-                except MigrationError:
+                except ChecksFailed as exc:
                     if not quarantine.gate_failed():
-                        raise
+                        raise _stopped_by_checks(exc, con, target, summary, published=False) from None
                     # Too many rejects: nothing was loaded; still write the quarantine for the operator.
                     run_dbt(["run-operation", "quarantine_all", "--vars", dbt_vars], target, console.say, run_env)
-                    summary.update(quarantine.classify(con))
+                    summary.update(quarantine.classify(con, snapshot.rows))
                     total = sum(sum(r.values()) for r in summary["rejected"].values())
                     raise MigrationError(
                         f"{total} rows quarantined, more than --max-rejects {options.max_rejects}: the target "
@@ -100,14 +106,34 @@ def migrate(options: Options, console: Console) -> dict:
                 for model, how in summary["classified"].items():
                     scope = "changed rows and their keys" if how["incremental"] else "every row"
                     console.say(f"      {model}: reclassified {how['reclassified']:,} rows ({scope})")
+            with console.step("reconcile", "reconcile with the SQLite file itself (its count and digest)"):
+                summary["source_check"] = check_staging_copy(con, source_digests.result())
+                summary.update(quarantine.classify(con, snapshot.rows))
+                summary["new_tickers"] = target_db.new_tickers(con)
+                if summary["new_tickers"]:
+                    listed = ", ".join(f"{t} ({n:,} rows)" for t, n in summary["new_tickers"].items())
+                    summary["warnings"].append(f"tickers new to seeds/sector_tickers.csv, loaded: {listed}")
+                    console.say(f"      warning: {summary['warnings'][-1]}")
+                unbalanced = [t for t, r in summary["reconciliation"].items() if not r["balanced"]]
+                for table, counts in summary["reconciliation"].items():
+                    console.say(f"      {table}: {_reconciliation_line(counts)}")
+                if unbalanced:
+                    counts = summary["reconciliation"][unbalanced[0]]
+                    raise MigrationError(
+                        f"{unbalanced[0]} does not reconcile: {_reconciliation_line(counts)}; nothing was published, "
+                        "the target tables are unchanged"
+                    )
             with console.step("publish", "publish both tables in one transaction (dbt run-operation publish_marts)"):
                 run_dbt(["run-operation", "publish_marts", "--vars", dbt_vars], target, console.say, run_env)
                 summary["sync"] = target_db.sync_counts(con, run_id)
                 for table, counts in summary["sync"].items():
                     console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
             with console.step("test", "test the published tables (dbt test)"):
-                run_dbt(["test", "--selector", "after_publish", "--vars", dbt_vars], target, console.say, run_env)
-            summary.update(quarantine.classify(con))
+                try:
+                    run_dbt(["test", "--selector", "after_publish", "--vars", dbt_vars], target, console.say, run_env)
+                except ChecksFailed as exc:
+                    raise _stopped_by_checks(exc, con, target, summary, published=True) from None
+            summary.update(quarantine.classify(con, snapshot.rows))
             summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
             summary["target_rows"] = target_db.table_rows(con, "public", target_db.TARGET_TABLES)
             summary["partitions"] = target_db.partition_rows(con)
@@ -153,6 +179,8 @@ def render_summary(summary: dict) -> list[str]:
             lines.append("      this run: " + ", ".join(f"{what} {n:,}" for what, n in sync.items()))
         for reason, n in summary["rejected"][table].items():
             lines.append(f"      quarantined {n:>8,}  {reason}")
+    for warning in summary.get("warnings", []):
+        lines.append(f"  warning: {warning}")
     if any(summary.get("rejected", {}).values()):
         lines.append(f"  list quarantined rows: invoke rejects --run {summary['run_id']}")
     partitions = summary.get("partitions", {})
@@ -167,6 +195,24 @@ def render_summary(summary: dict) -> list[str]:
         lines.append(f"  connect: {summary['target']}")
         lines.append(f"  psql:    {summary['psql']}")
     return lines
+
+
+def _stopped_by_checks(exc: ChecksFailed, con, target: Target, summary: dict, published: bool) -> MigrationError:
+    """The one line for failed checks, saying whether the target changed; the report gets sample rows."""
+    add_samples(con, exc.checks, target.redact)
+    summary["failed_checks"] = as_report(exc.checks)
+    if published:
+        state = "checked after the publish: the target tables hold this run's rows"
+    else:
+        state = "checked before the publish: the target tables are unchanged"
+    return MigrationError(f"{exc} ({state}; sample rows in the report)")
+
+
+def _reconciliation_line(counts: dict) -> str:
+    return (
+        f"SQLite {counts['source']:,} rows = loaded {counts['loaded']:,} + merged {counts['merged']:,}"
+        f" + quarantined {counts['quarantined']:,}" + ("" if counts["balanced"] else " DOES NOT HOLD")
+    )
 
 
 def psql_command(target: Target, is_embedded: bool) -> str:

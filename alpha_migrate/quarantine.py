@@ -8,13 +8,13 @@ from alpha_migrate.target_db import TARGET_TABLES
 GATE_TEST = "rejects_within_limit"
 
 
-def classify(con) -> dict:
-    """Per table: outcome counts and reject reasons, and whether source = loaded + merged + quarantined."""
+def classify(con, source: dict[str, int]) -> dict:
+    """Per table: outcome counts and reject reasons, and whether `source` (SQLite's own count of the
+    snapshot's rows) = loaded + merged + quarantined."""
     result = {"rejected": {}, "merged": {}, "reconciliation": {}}
     with con.cursor() as cur:
         for table in TARGET_TABLES:
-            cur.execute(f"select count(*) from staging.sqlite_{table}")
-            source_rows = cur.fetchone()[0]
+            source_rows = source[table]
             cur.execute(f"select outcome, reject_reason, count(*) from staging.stg_{table} group by 1, 2 order by 1, 2")
             counts = cur.fetchall()
             reasons = {reason: n for outcome, reason, n in counts if outcome == "rejected"}

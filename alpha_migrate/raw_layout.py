@@ -1,35 +1,56 @@
-"""The raw staging layout: every SQLite value as stored, whatever its storage class.
+"""The raw staging layout: every SQLite value as stored, whatever its storage class, and every row's identity.
 
 SQLite keeps any value in any column. A value of the declared class lands in the typed column; any other
 (text in a REAL column, a fractional REAL in the INTEGER volume, a blob) lands, as SQLite's text form, in
-the `_text` column beside it, with the typed column NULL. dbt's staging models decide what each is worth.
+the `_text` column beside it, with the typed column NULL. Text that PostgreSQL cannot store (a NUL byte,
+bytes that are not UTF-8) lands nowhere typed: its bytes, as hex, go into the row's `unstorable` JSON
+object under the column's name. dbt's staging models decide what each is worth.
+
+A row's identity (`sqlite_rowid`) is its rowid, whatever its value (negative, sparse, near 2^63). A table
+without one (`WITHOUT ROWID`, or every alias of it taken by a column) is numbered instead, in the order of
+its primary key (else of its columns): stable while rows are only appended at the end of that order.
 """
 
-# column -> (PostgreSQL type, SQLite expression over the source table's own column)
-PRICE_TABLE = {
-    "sqlite_rowid": ("bigint", "rowid"),
-    "ticker": ("text", "CAST(ticker AS TEXT)"),
-    "date": ("text", "CAST(date AS TEXT)"),
-    "raw_close": ("double precision", "CASE WHEN typeof(raw_close) IN ('real', 'integer') THEN raw_close END"),
-    "raw_close_text": ("text", "CASE WHEN typeof(raw_close) IN ('text', 'blob') THEN CAST(raw_close AS TEXT) END"),
-    "adj_close": ("double precision", "CASE WHEN typeof(adj_close) IN ('real', 'integer') THEN adj_close END"),
-    "adj_close_text": ("text", "CASE WHEN typeof(adj_close) IN ('text', 'blob') THEN CAST(adj_close AS TEXT) END"),
-    "volume": ("bigint", "CASE WHEN typeof(volume) = 'integer' THEN volume END"),
-    "volume_real": ("double precision", "CASE WHEN typeof(volume) = 'real' THEN volume END"),
-    "volume_text": ("text", "CASE WHEN typeof(volume) IN ('text', 'blob') THEN CAST(volume AS TEXT) END"),
-}
-PORTFOLIO_TABLE = {
-    "sqlite_rowid": ("bigint", "rowid"),
-    "date": ("text", "CAST(date AS TEXT)"),
-    **{
-        name + suffix: (pg_type, expression.replace("{c}", name))
+import sqlite3
+from dataclasses import dataclass
+
+# column -> (PostgreSQL type, SQLite expression over the source table's own column, given the column's
+# unstorable bytes as "alpha_hex_<column>")
+_TEXT = "CASE WHEN {h} IS NULL THEN CAST({c} AS TEXT) END"
+_OTHER_TEXT = "CASE WHEN typeof({c}) IN ('text', 'blob') AND {h} IS NULL THEN CAST({c} AS TEXT) END"
+_NUMBER = "CASE WHEN typeof({c}) IN ('real', 'integer') THEN {c} END"
+
+
+def _columns(*specs: tuple[str, str, str, str]) -> dict[str, tuple[str, str]]:
+    return {
+        name: (pg_type, expression.replace("{c}", f'"{source}"').replace("{h}", f'"alpha_hex_{source}"'))
+        for name, pg_type, source, expression in specs
+    }
+
+
+PRICE_TABLE = _columns(
+    ("sqlite_rowid", "bigint", "", "alpha_identity"),
+    ("ticker", "text", "ticker", _TEXT),
+    ("date", "text", "date", _TEXT),
+    ("raw_close", "double precision", "raw_close", _NUMBER),
+    ("raw_close_text", "text", "raw_close", _OTHER_TEXT),
+    ("adj_close", "double precision", "adj_close", _NUMBER),
+    ("adj_close_text", "text", "adj_close", _OTHER_TEXT),
+    ("volume", "bigint", "volume", "CASE WHEN typeof({c}) = 'integer' THEN {c} END"),
+    ("volume_real", "double precision", "volume", "CASE WHEN typeof({c}) = 'real' THEN {c} END"),
+    ("volume_text", "text", "volume", _OTHER_TEXT),
+    ("unstorable", "text", "", "alpha_unstorable"),
+)
+PORTFOLIO_TABLE = _columns(
+    ("sqlite_rowid", "bigint", "", "alpha_identity"),
+    ("date", "text", "date", _TEXT),
+    *(
+        spec
         for name in ("total_portfolio_value", "daily_return_vs_spy", "cumulative_alpha")
-        for suffix, pg_type, expression in (
-            ("", "double precision", "CASE WHEN typeof({c}) IN ('real', 'integer') THEN {c} END"),
-            ("_text", "text", "CASE WHEN typeof({c}) IN ('text', 'blob') THEN CAST({c} AS TEXT) END"),
-        )
-    },
-}
+        for spec in ((name, "double precision", name, _NUMBER), (f"{name}_text", "text", name, _OTHER_TEXT))
+    ),
+    ("unstorable", "text", "", "alpha_unstorable"),
+)
 RAW_TABLES = {"daily_prices": PRICE_TABLE, "portfolio_v1_performance": PORTFOLIO_TABLE}
 
 # The declared types of section 2 of the plan. Only a source declared exactly so can be read typed
@@ -45,13 +66,52 @@ DECLARED_TYPES = {
 }
 
 
+def value_columns(table: str) -> dict[str, list[str]]:
+    """Per source column, the raw columns that may hold its value (one of them at most, or `unstorable`)."""
+    return {
+        source: [name for name in RAW_TABLES[table] if name == source or name in (f"{source}_text", f"{source}_real")]
+        for source in DECLARED_TYPES[table]
+    }
+
+
+@dataclass(frozen=True)
+class RowIdentity:
+    sql: str  # a SQLite expression over the source table
+    description: str
+
+    @property
+    def is_rowid(self) -> bool:
+        """A plain `rowid`, which DuckDB's sqlite scanner reads (and filters on) itself."""
+        return self.sql == "rowid"
+
+
+ROWID_ALIASES = ("rowid", "_rowid_", "oid")
+
+
+def row_identity(con: sqlite3.Connection, table: str) -> RowIdentity:
+    info = list(con.execute(f'pragma table_info("{table}")'))
+    names = {row[1].lower() for row in info}
+    for alias in ROWID_ALIASES:
+        if alias in names:
+            continue  # a column of that name hides the rowid behind it
+        try:
+            con.execute(f'select {alias} from "{table}" limit 0')
+        except sqlite3.OperationalError:
+            break  # WITHOUT ROWID: no alias works
+        return RowIdentity(alias, "rowid")
+    primary_key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5] > 0]
+    order = primary_key or [row[1] for row in info]
+    quoted = ", ".join(f'"{name}"' for name in order)
+    return RowIdentity(f"row_number() over (order by {quoted})", f"ordinal by ({', '.join(order)})")
+
+
 def direct_select(table: str) -> list[str]:
     """DuckDB expressions reading a plan-typed source as the raw layout; non-conforming columns are NULL."""
     expressions = []
     for column, (pg_type, _) in RAW_TABLES[table].items():
         if column == "sqlite_rowid":
             expressions.append("rowid")
-        elif column.endswith(("_text", "_real")):
+        elif column.endswith(("_text", "_real")) or column == "unstorable":
             expressions.append(f"CAST(NULL AS {'VARCHAR' if pg_type == 'text' else 'DOUBLE'})")
         elif pg_type == "text":
             expressions.append(f'CAST("{column}" AS VARCHAR)')
@@ -60,25 +120,61 @@ def direct_select(table: str) -> list[str]:
     return expressions
 
 
+def direct_text_columns(table: str) -> list[str]:
+    """The columns a direct read passes on as text: DuckDB reads a NUL byte in them, PostgreSQL refuses it."""
+    return [column for column in DECLARED_TYPES[table] if DECLARED_TYPES[table][column] == "TEXT"]
+
+
 def split_table_name(table: str) -> str:
     return f"alpha_raw_{table}"
 
 
-def split_table_sql(table: str) -> list[str]:
-    """SQLite statements that write the raw layout of `table` into the snapshot itself (our own copy)."""
+def split_table_sql(table: str, identity: RowIdentity, source_schema: str) -> list[str]:
+    """SQLite statements that write the raw layout of `source_schema`.`table` into `alpha_raw_<table>` of
+    the main database (a side file beside the snapshot, which stays as taken). Need `register`'s function."""
     columns = RAW_TABLES[table]
     declared = {"bigint": "INTEGER", "text": "TEXT", "double precision": "REAL"}
     ddl = ", ".join(
         f'"{name}" {"INTEGER PRIMARY KEY" if name == "sqlite_rowid" else declared[pg_type]}'
         for name, (pg_type, _) in columns.items()
     )
-    select = ", ".join(expression for _, expression in columns.values())
-    target = split_table_name(table)
+    sources = list(DECLARED_TYPES[table])
+    hexes = ", ".join(
+        f"CASE WHEN typeof(\"{c}\") IN ('text', 'blob') THEN alpha_unstorable_hex(CAST(\"{c}\" AS BLOB)) END "
+        f'AS "alpha_hex_{c}"'
+        for c in sources
+    )
+    pairs = ", ".join(f"'{c}', \"alpha_hex_{c}\"" for c in sources)
+    any_hex = ", ".join(f'"alpha_hex_{c}"' for c in sources)
+    # json_patch drops the keys whose value is NULL: only the unstorable columns remain.
+    unstorable = f"CASE WHEN coalesce({any_hex}) IS NOT NULL THEN json_patch('{{}}', json_object({pairs})) END"
+    select = ", ".join(
+        unstorable if expression == "alpha_unstorable" else expression for _, expression in columns.values()
+    )
+    target = f'"{split_table_name(table)}"'
+    source = f'SELECT *, {identity.sql} AS alpha_identity, {hexes} FROM {source_schema}."{table}"'
     return [
-        f'DROP TABLE IF EXISTS "{target}"',
-        f'CREATE TABLE "{target}" ({ddl})',
-        f'INSERT INTO "{target}" SELECT {select} FROM "{table}"',
+        f"DROP TABLE IF EXISTS {target}",
+        f"CREATE TABLE {target} ({ddl})",
+        f"INSERT INTO {target} SELECT {select} FROM ({source})",
     ]
+
+
+def unstorable_hex(value: bytes | None) -> str | None:
+    """The bytes as hex when PostgreSQL cannot store them as text (a NUL byte, or not UTF-8); else None."""
+    if value is None:
+        return None
+    if b"\x00" not in value:
+        try:
+            value.decode("utf-8")
+            return None
+        except UnicodeDecodeError:
+            pass
+    return value.hex()
+
+
+def register(con: sqlite3.Connection) -> None:
+    con.create_function("alpha_unstorable_hex", 1, unstorable_hex, deterministic=True)
 
 
 def is_plan_typed(declared: dict[str, str], table: str) -> bool:

@@ -157,5 +157,11 @@ class SeriesStats:
         }
 
 
+def _defined(value) -> float | None:
+    """An undefined metric (a slope over one pair, a variance of one value) is NULL in PostgreSQL and NaN
+    in DuckDB: None for both."""
+    return None if value is None or math.isnan(float(value)) else float(value)
+
+
 def to_stats(rows) -> dict[str, SeriesStats]:
-    return {row[0]: SeriesStats(*[row[0], *[None if v is None else float(v) for v in row[1:]]]) for row in rows}
+    return {row[0]: SeriesStats(row[0], *[_defined(v) for v in row[1:]]) for row in rows}

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.raw_layout import DECLARED_TYPES, is_plan_typed
+from alpha_migrate.raw_layout import DECLARED_TYPES, RowIdentity, is_plan_typed, row_identity
 
 # The columns of section 2 of the plan; extra tables and columns are reported and left behind.
 REQUIRED_COLUMNS = {table: tuple(columns) for table, columns in DECLARED_TYPES.items()}
@@ -24,6 +24,13 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
     # Per table: are its columns declared exactly as in the plan's section 2 (see raw_layout.py)?
     plan_typed: dict[str, bool] = field(default_factory=dict)
+    # Per table: what identifies its rows (raw_layout.py): its rowid, or an ordinal where it has none.
+    identity: dict[str, RowIdentity] = field(default_factory=dict)
+
+
+def split_path(snapshot: Path) -> Path:
+    """The side file beside a snapshot that holds its tables split by storage class (raw_layout.py)."""
+    return snapshot.with_suffix(".split.db")
 
 
 def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
@@ -65,6 +72,7 @@ def _sha256(path: Path) -> str:
 def _prune(snapshot_dir: Path, stem: str) -> None:
     for old in sorted(snapshot_dir.glob(f"*-{stem}.db"))[:-SNAPSHOTS_KEPT]:
         old.unlink()
+        split_path(old).unlink(missing_ok=True)
 
 
 def _inspect(snapshot: Snapshot) -> None:
@@ -83,6 +91,7 @@ def _inspect(snapshot: Snapshot) -> None:
             if extra:
                 snapshot.warnings.append(f"ignored extra column(s) in {table}: {', '.join(extra)}")
             snapshot.plan_typed[table] = is_plan_typed(declared, table)
+            snapshot.identity[table] = row_identity(con, table)
             snapshot.rows[table] = con.execute(f'select count(*) from "{table}"').fetchone()[0]
         extra_tables = sorted(t for t in tables - REQUIRED_COLUMNS.keys() if not t.startswith("sqlite_"))
         if extra_tables:

@@ -119,3 +119,17 @@ def classifications(con, run_id: str) -> dict[str, dict]:
             (run_id,),
         )
         return {model: {"incremental": inc, "reclassified": n} for model, inc, n in cur.fetchall()}
+
+
+def new_tickers(con) -> dict[str, int]:
+    """Tickers this run loads that the reference seed (seeds/sector_tickers.csv) does not list, with their
+    loaded rows: valid data, reported so that someone adds their name and sector."""
+    with con.cursor() as cur:
+        cur.execute(
+            """select staged.ticker, count(*) from staging.stg_daily_prices as staged
+               where staged.outcome = 'loaded' and not exists (
+                   select from reference.sector_tickers as known where known.ticker = staged.ticker
+               )
+               group by staged.ticker order by staged.ticker"""
+        )
+        return dict(cur.fetchall())

@@ -21,7 +21,7 @@ from alpha_migrate.console import Console
 from alpha_migrate.dbt import run_dbt
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.extract import connect_duckdb, split_if_needed, sql_literal
+from alpha_migrate.extract import connect_duckdb, source_relations, sql_literal
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.risk_metrics import BENCHMARK, METRICS, PORTFOLIO, metrics_sql, to_stats
 from alpha_migrate.source import take_snapshot
@@ -42,14 +42,14 @@ TARGET_PRICES = f"""
 TARGET_ALPHA = "select date, cumulative_alpha::float8 from public.portfolio_v1_performance order by date"
 
 
-def _source_rows(tables: dict[str, str], table: str, value: str) -> str:
+def _source_rows(tables: dict[str, tuple[str, str]], table: str, value: str) -> str:
     """The loaded rows of one source table: values as SQLite holds them (read by DuckDB), keys as the
     migration normalised them (joined by rowid to its staging model), merged copies and rejects left out."""
-    rowid = "rowid" if tables[table] == table else "sqlite_rowid"
+    relation, rowid = tables[table]
     series = "staged.ticker" if table == "daily_prices" else f"'{PORTFOLIO}'"
     return f"""
         select {series} as series, staged.date, source.{value} as price
-        from src."{tables[table]}" as source
+        from {relation} as source
         inner join pg.staging.stg_{table} as staged on staged.sqlite_rowid = source.{rowid}
         where staged.outcome = 'loaded' and source.{value} is not null"""
 
@@ -59,7 +59,7 @@ def parity(snapshot: Path, target: Target, con) -> tuple[list[dict], dict]:
     duck = connect_duckdb()
     try:
         duck.execute(f"ATTACH {sql_literal(target.libpq())} AS pg (TYPE postgres, READ_ONLY)")
-        tables = split_if_needed(duck, snapshot)
+        tables = source_relations(duck, snapshot)
         prices = _source_rows(tables, "daily_prices", "adj_close")
         portfolio = _source_rows(tables, "portfolio_v1_performance", "total_portfolio_value")
         source_rows = duck.execute(metrics_sql(f"{prices} union all {portfolio}")).fetchall()
@@ -140,7 +140,7 @@ def write_chart(path: Path, alpha: dict) -> None:
 
     figure, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     for axis, (side, label) in zip(axes, (("source", "SQLite source"), ("target", "PostgreSQL target")), strict=True):
-        points = alpha[side]
+        points = [point for point in alpha[side] if point[1] is not None]  # the source may hold a NULL alpha
         axis.plot([p[0] for p in points], [float(p[1]) for p in points], linewidth=1)
         axis.set_title(f"portfolio_v1_performance.cumulative_alpha: {label}")
         axis.set_ylabel("cumulative alpha")

@@ -65,7 +65,6 @@ def measure_migrate(sqlite: Path, target: Target, logs: Path, name: str = "migra
     measured = run_measured(
         [INVOKE, "migrate", "--sqlite", str(sqlite), "--dsn", target.uri(), "--report", str(report)],
         logs / f"{name}.log",
-        env={"ALPHA_UNKNOWN_TICKERS": "warn"},  # synthetic tickers are in no seed
     )
     if measured.returncode != 0:
         raise MigrationError(f"invoke migrate failed during the bench: see {logs / f'{name}.log'}")

@@ -33,7 +33,7 @@
             "select low, high from staging.raw_changes where source_table = '" ~ source_table ~ "' and seq <= " ~ changes_through
         ).rows -%}
         {%- set in_ranges -%}
-            (false{% for range in ranges %} or (sqlite_rowid >= {{ range[0] }} and sqlite_rowid < {{ range[1] }}){% endfor %})
+            (false{% for range in ranges %} or (sqlite_rowid between {{ range[0] }} and {{ range[1] }}){% endfor %})
         {%- endset -%}
         {% call statement('scope') -%}
             create temp table alpha_reclassify_scope on commit drop as

@@ -26,6 +26,8 @@ keys_checked as (
     select
         *,
         case
+            -- First: the text PostgreSQL could not store is NULL in its column, not missing.
+            when unstorable is not null then 'text_unstorable'
             when ticker_clean is null or ticker_clean = '' then 'ticker_missing'
             when length(ticker_clean) > 10 then 'ticker_too_long'
             when date_shape = 'missing' then 'date_missing'
@@ -80,6 +82,8 @@ select
         'date', date,
         'raw_close', coalesce(raw_close_text, raw_close::text),
         'adj_close', coalesce(adj_close_text, adj_close::text),
-        'volume', coalesce(volume_text, volume::text, volume_real::text)
+        'volume', coalesce(volume_text, volume::text, volume_real::text),
+        -- the bytes, as hex, of each value PostgreSQL cannot store as text
+        'unstorable_hex', unstorable::json
     )::text end as raw_values
 from classified

@@ -42,6 +42,8 @@ checked as (
         select
             *,
             case
+                -- First: the text PostgreSQL could not store is NULL in its column, not missing.
+                when unstorable is not null then 'text_unstorable'
                 when date_shape = 'missing' then 'date_missing'
                 when date_shape = 'unparseable' then 'date_unparseable'
                 when date_clean is null then 'date_impossible'
@@ -72,6 +74,8 @@ select
         'date', date,
         'total_portfolio_value', coalesce(total_portfolio_value_text, total_portfolio_value::text),
         'daily_return_vs_spy', coalesce(daily_return_vs_spy_text, daily_return_vs_spy::text),
-        'cumulative_alpha', coalesce(cumulative_alpha_text, cumulative_alpha::text)
+        'cumulative_alpha', coalesce(cumulative_alpha_text, cumulative_alpha::text),
+        -- the bytes, as hex, of each value PostgreSQL cannot store as text
+        'unstorable_hex', unstorable::json
     )::text end as raw_values
 from classified

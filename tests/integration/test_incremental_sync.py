@@ -40,24 +40,22 @@ def runs(admin_target, tmp_path_factory):
     write_changed_source(v1, v2)
     incremental, full = create_database(admin_target), create_database(admin_target)
     out = {}
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ALPHA_UNKNOWN_TICKERS", "warn")  # synthetic tickers are in no seed
-        try:
-            for target in (incremental, full):
-                migrate_ok(v1, target, folder / "first.json")
-            out["before"] = digests(incremental)
-            # Two conflicting rows exceed --max-rejects 0: the sync stops after classifying, before publishing.
-            out["stopped"] = invoke("migrate", "--sqlite", str(v2), "--dsn", incremental.uri())
-            out["after_stop"] = digests(incremental)
-            out["incremental"] = migrate_ok(v2, incremental, folder / "incremental.json", "--max-rejects", "5")[1]
-            # Without digests nothing is trusted: everything is copied, classified and compared again.
-            forget_block_digests(full)
-            out["full"] = migrate_ok(v2, full, folder / "full.json", "--max-rejects", "5")[1]
-            out["checksums"] = digests(incremental), digests(full)
-            out["partitions"] = query(incremental, "select count(*) from daily_prices_2020")[0][0]
-        finally:
-            drop_database(admin_target, incremental)
-            drop_database(admin_target, full)
+    try:
+        for target in (incremental, full):
+            migrate_ok(v1, target, folder / "first.json")
+        out["before"] = digests(incremental)
+        # Two conflicting rows exceed --max-rejects 0: the sync stops after classifying, before publishing.
+        out["stopped"] = invoke("migrate", "--sqlite", str(v2), "--dsn", incremental.uri())
+        out["after_stop"] = digests(incremental)
+        out["incremental"] = migrate_ok(v2, incremental, folder / "incremental.json", "--max-rejects", "5")[1]
+        # Without digests nothing is trusted: everything is copied, classified and compared again.
+        forget_block_digests(full)
+        out["full"] = migrate_ok(v2, full, folder / "full.json", "--max-rejects", "5")[1]
+        out["checksums"] = digests(incremental), digests(full)
+        out["partitions"] = query(incremental, "select count(*) from daily_prices_2020")[0][0]
+    finally:
+        drop_database(admin_target, incremental)
+        drop_database(admin_target, full)
     return out
 
 

@@ -1,0 +1,70 @@
+"""Which dbt checks failed, named as an operator reads them, with their failing-row counts and samples."""
+
+from dataclasses import dataclass, field
+
+from alpha_migrate.errors import MigrationError
+
+SAMPLE_ROWS = 3
+
+
+@dataclass
+class FailedCheck:
+    name: str  # e.g. relationships(daily_prices.ticker)
+    failures: int | None  # failing rows; None when the check could not run at all
+    message: str
+    sql: str | None  # the compiled check, to draw sample rows from
+    samples: list[dict] = field(default_factory=list)
+
+    def line(self) -> str:
+        if self.failures is None:
+            return f"check {self.name} could not run: {self.message}"
+        return f"check {self.name} failed: {self.failures:,} rows"
+
+
+class ChecksFailed(MigrationError):
+    def __init__(self, checks: list[FailedCheck], command: str) -> None:
+        self.checks = checks
+        super().__init__("; ".join(check.line() for check in checks) or f"dbt {command} failed")
+
+
+def check_name(node) -> str:
+    """`test(model.column)` for a generic test, the test's own name for a singular one."""
+    metadata = getattr(node, "test_metadata", None)
+    if metadata is None:
+        return node.name
+    model = (getattr(node, "attached_node", None) or "").rsplit(".", 1)[-1]
+    column = getattr(node, "column_name", None)
+    return f"{metadata.name}({model}{'.' + column if column else ''})"
+
+
+def failed_checks(results) -> list[FailedCheck]:
+    """From a dbt invocation's results: every test that failed or errored (warnings are not failures)."""
+    failed = []
+    for result in getattr(results, "results", None) or []:
+        node = result.node
+        if getattr(node, "resource_type", None) != "test" or str(result.status) not in ("fail", "error"):
+            continue
+        failures = result.failures if str(result.status) == "fail" else None
+        failed.append(
+            FailedCheck(check_name(node), failures, result.message or "", getattr(node, "compiled_code", None))
+        )
+    return failed
+
+
+def add_samples(con, checks: list[FailedCheck], redact) -> None:
+    """A few failing rows of each check, read by running the check again (it selects its failing rows).
+    `con` is in autocommit: a sample query that fails spoils nothing after it."""
+    for check in checks:
+        if not check.sql:
+            continue
+        try:
+            with con.cursor() as cur:
+                cur.execute(f"select * from ({check.sql}) as failing limit {SAMPLE_ROWS}")
+                names = [column.name for column in cur.description]
+                check.samples = [{n: redact(str(v)) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+        except Exception as exc:  # noqa: BLE001 - a sample is a courtesy: the failure is reported either way
+            check.samples = [{"error": redact(str(exc).strip().splitlines()[0])}]
+
+
+def as_report(checks: list[FailedCheck]) -> list[dict]:
+    return [{"check": c.name, "failing_rows": c.failures, "message": c.message, "samples": c.samples} for c in checks]
