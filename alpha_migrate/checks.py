@@ -18,7 +18,7 @@ class FailedCheck:
     def line(self) -> str:
         if self.failures is None:
             return f"check {self.name} could not run: {self.message}"
-        return f"check {self.name} failed: {self.failures:,} rows"
+        return f"check {self.name} failed: {self.failures:,} row{'' if self.failures == 1 else 's'}"
 
 
 class ChecksFailed(MigrationError):

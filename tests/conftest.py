@@ -7,6 +7,7 @@ The server is the embedded PostgreSQL 16 in a scratch folder, or the one named b
 import datetime as dt
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -20,6 +21,7 @@ import pytest
 from alpha_migrate import embedded
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
+from alpha_migrate.rounding import within_rounding
 from scripts.csv_db import write_csv_database
 from scripts.demo_db import write_demo_database
 
@@ -36,6 +38,19 @@ def admin_target(tmp_path_factory) -> Target:
         return
     pgdata = tmp_path_factory.mktemp("pg") / "pgdata"
     yield embedded.start(pgdata, database="postgres")
+    embedded.stop(pgdata)
+
+
+@pytest.fixture(scope="session")
+def admin_target_18(tmp_path_factory) -> Target:
+    """The embedded package's PostgreSQL 18, which the real team later ran (ALPHA_TEST_ADMIN_DSN_18 for
+    another)."""
+    dsn = os.environ.get("ALPHA_TEST_ADMIN_DSN_18")
+    if dsn:
+        yield Target.parse(dsn)
+        return
+    pgdata = tmp_path_factory.mktemp("pg18") / "pgdata"
+    yield embedded.start(pgdata, database="postgres", version=18)
     embedded.stop(pgdata)
 
 
@@ -112,6 +127,31 @@ def query(target: Target, sql: str, params=None) -> list[tuple]:
             return cur.fetchall()
     finally:
         con.close()
+
+
+def execute(target: Target, sql: str, params=None) -> None:
+    """A statement committed at once, as another client of the database would."""
+    con = psycopg2.connect(target.libpq())
+    try:
+        with con, con.cursor() as cur:
+            cur.execute(sql, params)
+    finally:
+        con.close()
+
+
+def assert_prices_match_the_file(source: Path, target: Target) -> None:
+    """Every target price row is a row of the SQLite file (keys as stored), within four-decimal rounding."""
+    stored = {
+        (t, d): (raw, adj, volume)
+        for t, d, raw, adj, volume in sqlite3.connect(source).execute("select * from daily_prices")
+    }
+    loaded = query(target, "select ticker, date::text, raw_close, adj_close, volume from daily_prices")
+    assert len(loaded) == len(stored)
+    for ticker, date, raw, adj, volume in loaded:
+        source_raw, source_adj, source_volume = stored[(ticker, date)]
+        assert within_rounding(raw, source_raw, 4) and within_rounding(adj, source_adj, 4), (ticker, date)
+        assert volume == source_volume
+        assert raw.as_tuple().exponent == -4
 
 
 def digests(target: Target, tables=("daily_prices", "portfolio_v1_performance")) -> list[list[tuple]]:

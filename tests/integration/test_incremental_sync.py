@@ -80,6 +80,7 @@ def test_the_next_sync_publishes_what_the_stopped_one_classified(runs):
         "full_copy": False,
         "blocks_copied": 0,
         "rows_copied": 0,
+        "row_identity": "rowid",
     }
     assert incremental["sync"]["daily_prices"] == runs["full"]["sync"]["daily_prices"]
     assert incremental["sync"]["daily_prices"]["inserted"] == TICKERS + 1  # the new day, and the re-keyed row

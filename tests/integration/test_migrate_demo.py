@@ -1,4 +1,5 @@
-"""`invoke migrate` on the demo database, end to end, twice, into a real PostgreSQL 16."""
+"""`invoke migrate` on the demo database, end to end, twice, into a real PostgreSQL 16, and the same into
+PostgreSQL 18 (the version the real team later ran)."""
 
 import datetime as dt
 import hashlib
@@ -18,7 +19,31 @@ import pytest
 
 from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import digests, invoke, migrate_ok, query
+from tests.conftest import (
+    assert_prices_match_the_file,
+    create_database,
+    digests,
+    drop_database,
+    invoke,
+    migrate_ok,
+    query,
+)
+
+# The first run's checksums per server version: 16 and 18 must load the very same rows.
+CHECKSUMS: dict[int, dict] = {}
+
+
+@pytest.fixture(scope="module", params=[16, 18], ids=["pg16", "pg18"])
+def server_version(request) -> int:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def module_db(request, server_version):
+    admin = request.getfixturevalue("admin_target" if server_version == 16 else "admin_target_18")
+    target = create_database(admin)
+    yield target
+    drop_database(admin, target)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +51,11 @@ def first_run(module_db, demo_sqlite, tmp_path_factory):
     return migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "first.json")
 
 
-def test_summary_reports_every_row_loaded(first_run, demo_sqlite):
+def test_summary_reports_every_row_loaded(first_run, demo_sqlite, server_version):
     result, summary = first_run
+    assert summary["server_version"].startswith(f"{server_version}.")
+    CHECKSUMS[server_version] = summary["checksums"]
+    assert CHECKSUMS[server_version] == CHECKSUMS[16]
     con = sqlite3.connect(demo_sqlite)
     source = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in summary["source"]}
     assert summary["status"] == "ok"
@@ -63,17 +91,7 @@ def test_yearly_partitions_from_first_data_year_through_next_year(first_run, mod
 
 
 def test_every_value_equals_its_source_within_four_decimal_rounding(first_run, module_db, demo_sqlite):
-    source = {
-        (t, d): (raw, adj, vol)
-        for t, d, raw, adj, vol in sqlite3.connect(demo_sqlite).execute("select * from daily_prices")
-    }
-    target = query(module_db, "select ticker, date::text, raw_close, adj_close, volume from daily_prices")
-    assert len(target) == len(source)
-    for ticker, date, raw, adj, volume in target:
-        src_raw, src_adj, src_volume = source[(ticker, date)]
-        assert within_rounding(raw, src_raw, 4) and within_rounding(adj, src_adj, 4), (ticker, date)
-        assert volume == src_volume
-        assert raw.as_tuple().exponent == -4
+    assert_prices_match_the_file(demo_sqlite, module_db)
 
 
 def test_portfolio_values_equal_the_source_within_their_scales(first_run, module_db, demo_sqlite):

@@ -1,0 +1,215 @@
+"""Nothing lost on files the project did not write, proven against the SQLite file itself.
+
+The real Project Alpha file's traits (GLD, raw_close equal to adj_close, float32 noise, an empty
+portfolio), rowids anywhere in 64 bits, WITHOUT ROWID tables and text PostgreSQL cannot store: every
+count here is SQLite's own, read with sqlite3, never the migration's copy.
+"""
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from tests.conftest import (
+    assert_prices_match_the_file,
+    create_database,
+    digests,
+    drop_database,
+    execute,
+    invoke,
+    migrate_ok,
+    query,
+)
+from tests.strange_sources import (
+    HUGE_ROWIDS,
+    NEGATIVE_ROWIDS,
+    SPARSE_ROWIDS,
+    write_negative_rowids,
+    write_real_like,
+    write_unstorable_text,
+    write_without_rowid,
+)
+
+TABLES = ("daily_prices", "portfolio_v1_performance")
+
+
+def sqlite_count(path, table: str, where: str = "true") -> int:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(f"select count(*) from {table} where {where}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def assert_reconciled_with_the_file(summary: dict, path) -> None:
+    for table in TABLES:
+        counts = summary["reconciliation"][table]
+        assert summary["source"][table] == counts["source"] == sqlite_count(path, table), table
+        assert counts["source"] == counts["loaded"] + counts["merged"] + counts["quarantined"], table
+        assert counts["balanced"], table
+
+
+@pytest.fixture
+def database(admin_target):
+    target = create_database(admin_target)
+    yield target
+    drop_database(admin_target, target)
+
+
+def test_the_real_file_loads_whole_and_lists_its_new_ticker(database, tmp_path):
+    source = tmp_path / "sector_etfs.db"
+    write_real_like(source)
+    result, summary = migrate_ok(source, database, tmp_path / "report.json")
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["loaded"] == {"daily_prices": sqlite_count(source, "daily_prices"), "portfolio_v1_performance": 0}
+    gld = sqlite_count(source, "daily_prices", "ticker = 'GLD'")
+    assert summary["new_tickers"] == {"GLD": gld}
+    assert f"GLD ({gld:,} rows)" in result.stdout
+    assert_prices_match_the_file(source, database)
+
+
+@pytest.mark.parametrize("portfolio_all_negative", [False, True], ids=["prices", "whole_portfolio"])
+def test_rows_at_negative_sparse_and_extreme_rowids_arrive(database, tmp_path, portfolio_all_negative):
+    source = tmp_path / "negative.db"
+    write_negative_rowids(source, portfolio_all_negative=portfolio_all_negative)
+    _, summary = migrate_ok(source, database, tmp_path / "report.json")
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["target_rows"] == {t: sqlite_count(source, t) for t in TABLES}
+    special = (*NEGATIVE_ROWIDS, *HUGE_ROWIDS, *SPARSE_ROWIDS)
+    staged = query(
+        database, "select sqlite_rowid from staging.stg_daily_prices where sqlite_rowid = any(%s)", (list(special),)
+    )
+    assert sorted(r for (r,) in staged) == sorted(special)
+    if portfolio_all_negative:
+        assert sqlite_count(source, "portfolio_v1_performance", "rowid < 0") == 20
+        assert summary["loaded"]["portfolio_v1_performance"] == 20
+
+
+def test_a_sync_of_rows_added_at_negative_rowids_copies_only_their_blocks(database, tmp_path):
+    source = tmp_path / "negative.db"
+    write_negative_rowids(source)
+    migrate_ok(source, database, tmp_path / "first.json")
+    con = sqlite3.connect(source)
+    with con:
+        con.execute(
+            "insert into daily_prices (rowid, ticker, date, raw_close, adj_close, volume) "
+            "values (-3, 'XLK', '2025-12-01', 1.5, 1.5, 10), (-20000, 'XLK', '2025-12-02', 1.5, 1.5, 10)"
+        )
+    con.close()
+    _, summary = migrate_ok(source, database, tmp_path / "sync.json")
+    assert_reconciled_with_the_file(summary, source)
+    extract = summary["extract"]["daily_prices"]
+    assert not extract["full_copy"] and extract["blocks_copied"] == 2
+    assert summary["sync"]["daily_prices"]["inserted"] == 2
+
+
+def test_without_rowid_tables_are_numbered_and_the_report_says_how(database, tmp_path):
+    source = tmp_path / "without_rowid.db"
+    write_without_rowid(source, portfolio_without_rowid=True)
+    result, summary = migrate_ok(source, database, tmp_path / "first.json")
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["extract"]["daily_prices"]["row_identity"] == "ordinal by (ticker, date)"
+    assert summary["extract"]["portfolio_v1_performance"]["row_identity"] == "ordinal by (date)"
+    assert "rows identified by ordinal by (ticker, date)" in result.stdout
+    con = sqlite3.connect(source)
+    with con:
+        con.execute("insert into daily_prices select ticker, '2026-01-05', 1.0, 1.0, 1 from daily_prices limit 1")
+    con.close()
+    _, summary = migrate_ok(source, database, tmp_path / "sync.json")
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["sync"]["daily_prices"]["inserted"] == 1
+    assert summary["sync"]["daily_prices"]["updated"] == 0
+
+
+def test_unstorable_text_is_quarantined_with_its_bytes(database, tmp_path):
+    source = tmp_path / "unstorable.db"
+    written = write_unstorable_text(source)
+    bad = written["unstorable"]
+    report = tmp_path / "stopped.json"
+    stopped = invoke("migrate", "--sqlite", str(source), "--dsn", database.uri(), "--report", str(report))
+    assert stopped.returncode == 1
+    total = sum(bad.values())
+    assert stopped.stderr.startswith(f"error: {total} rows quarantined, more than --max-rejects 0: the target tables")
+    assert query(database, "select to_regclass('public.daily_prices') is null")[0][0]
+
+    _, summary = migrate_ok(source, database, tmp_path / "report.json", "--max-rejects", str(total))
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["rejected"] == {t: {"text_unstorable": bad[t]} for t in TABLES}
+    assert summary["loaded"] == {t: written[t] - bad[t] for t in TABLES}
+    quarantined = query(
+        database,
+        "select raw_values from staging.rejected_rows where run_id = %s order by source_table, sqlite_rowid",
+        (summary["run_id"],),
+    )
+    hexes = [json.loads(raw)["unstorable_hex"] for (raw,) in quarantined]
+    assert {"ticker": b"XL\x00K".hex()} in hexes and {"ticker": "58ff4b"} in hexes
+    assert {"raw_close": "31ff32"} in hexes and {"volume": "00ff"} in hexes
+
+
+def test_a_copy_changed_before_the_publish_stops_the_run_with_the_target_unchanged(
+    database, demo_sqlite, tmp_path, monkeypatch
+):
+    """The staging copy loses a row, or a value, between extract and transform: the file's own count
+    and digest catch it, and nothing is published."""
+    from io import StringIO
+
+    from alpha_migrate import migrate as migration
+    from alpha_migrate.console import Console
+    from alpha_migrate.errors import MigrationError
+
+    migrate_ok(demo_sqlite, database, tmp_path / "first.json")
+    before = digests(database)
+    source = tmp_path / "changed.db"
+    shutil.copy(demo_sqlite, source)
+    con = sqlite3.connect(source)
+    with con:
+        con.execute("update daily_prices set volume = volume + 1 where rowid in (select max(rowid) from daily_prices)")
+    con.close()
+    rows = sqlite_count(source, "daily_prices")
+    tamperings = {
+        "rows": (
+            "delete from staging.sqlite_daily_prices where sqlite_rowid = (select max(sqlite_rowid) "
+            "from staging.sqlite_daily_prices)"
+        ),
+        "values": "update staging.sqlite_daily_prices set raw_close = raw_close + 1 where sqlite_rowid = 1",
+    }
+    real_extract = migration.extract
+    for what, tampering in tamperings.items():
+
+        def extract_then_tamper(*args, tampering=tampering):
+            staged = real_extract(*args)
+            execute(database, tampering)
+            return staged
+
+        monkeypatch.setattr(migration, "extract", extract_then_tamper)
+        options = migration.Options(source, dsn=database.uri(), report=tmp_path / f"{what}.json")
+        with pytest.raises(MigrationError) as stopped:
+            migration.migrate(options, Console(8, StringIO()))
+        staged = rows - 1 if what == "rows" else rows
+        assert str(stopped.value) == (
+            f"the staging copy of daily_prices differs from the SQLite file in its "
+            f"{'rows' if what == 'rows' else 'values (same row count, different digest)'}: SQLite counts {rows:,} "
+            f"rows, staging holds {staged:,}; nothing was published, the target tables are unchanged"
+        )
+        assert digests(database) == before
+        assert json.loads((tmp_path / f"{what}.json").read_text())["status"] == "failed"
+
+
+def test_a_check_failed_after_the_publish_is_named_with_its_rows(database, demo_sqlite, tmp_path):
+    migrate_ok(demo_sqlite, database, tmp_path / "first.json")
+    execute(
+        database,
+        "delete from daily_prices where (ticker, date) = "
+        "(select ticker, max(date) from daily_prices where ticker = 'XLK' group by ticker)",
+    )
+    report = tmp_path / "second.json"
+    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", database.uri(), "--report", str(report))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: check reconciles_with_source(daily_prices) failed: 1 row (checked after the publish: the "
+        "target tables hold this run's rows; sample rows in the report)"
+    )
+    failed = json.loads(report.read_text())["failed_checks"]
+    assert [(c["check"], c["failing_rows"]) for c in failed] == [("reconciles_with_source(daily_prices)", 1)]
+    assert failed[0]["samples"][0]["loaded_present"] == str(int(failed[0]["samples"][0]["loaded"]) - 1)
