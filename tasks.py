@@ -1,6 +1,6 @@
 """Invoke tasks: a thin command layer over the `alpha_migrate` package and `scripts/`.
 
-invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--max-rejects N] [--mirror] [--roles] [--debug]
+invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--max-rejects N] [--mirror] [--roles] [--verbose] [--debug]
 invoke bench [--sizes N,N] [--dsn DSN] [--repeats N] [--pandas-rows N]
 invoke demo-db [--out PATH] [--end YYYY-MM-DD]
 invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
@@ -25,18 +25,27 @@ from alpha_migrate.paths import DEFAULT_SQLITE, PROJECT_DIR
         "max_rejects": "how many quarantined rows a run may accept and still load (default 0)",
         "mirror": "also delete target rows whose key is gone from the source (default: keep them)",
         "roles": "then create or update the roles of `invoke roles` (needs a DSN that may create roles)",
+        "verbose": "also show dbt's node lines and the parity table (always in the run's log)",
         "debug": "show tracebacks",
     }
 )
 def migrate(
-    c, sqlite=str(DEFAULT_SQLITE), dsn=None, report=None, max_rejects=0, mirror=False, roles=False, debug=False
+    c,
+    sqlite=str(DEFAULT_SQLITE),
+    dsn=None,
+    report=None,
+    max_rejects=0,
+    mirror=False,
+    roles=False,
+    verbose=False,
+    debug=False,
 ):
     """Migrate or sync sector_etfs.db into partitioned PostgreSQL 16, both tables in one transaction."""
     from alpha_migrate.console import Console
     from alpha_migrate.migrate import STEPS, Options, render_summary
     from alpha_migrate.migrate import migrate as run
 
-    console = Console(steps=STEPS + bool(roles))
+    console = Console(steps=STEPS + bool(roles), verbose=verbose)
     options = Options(Path(sqlite), dsn, Path(report) if report else None, int(max_rejects), mirror, roles)
     summary = guarded(lambda: run(options, console), debug)
     for line in render_summary(summary):
@@ -58,7 +67,7 @@ def verify(c, sqlite=str(DEFAULT_SQLITE), dsn=None, reports_dir=None, debug=Fals
     from alpha_migrate.paths import REPORTS_DIR
     from alpha_migrate.verify import verify as run
 
-    console = Console(steps=1)
+    console = Console(steps=1, verbose=True)  # the parity table is what `invoke verify` is for
 
     def check():
         target, _ = resolve_target(dsn)
@@ -178,11 +187,13 @@ def lint(c):
         c.run(f"{bin_dir / 'sqlfluff'} lint models tests", echo=True, env=dbt_environment(target))
 
 
-@task(pre=[lint])
-def test(c):
-    """The whole suite: lint, then pytest (real PostgreSQL 16, real dbt runs, real SQLite files)."""
+@task(pre=[lint], help={"quick": "lint and the unit tests only (no PostgreSQL migrations), in about a minute"})
+def test(c, quick=False):
+    """The whole suite: lint, then pytest (real PostgreSQL 16 and 18, real dbt runs, real SQLite files)."""
+    paths = "tests/unit" if quick else ""
     with c.cd(str(PROJECT_DIR)):
-        c.run(f"{sys.executable} -m pytest", echo=True, pty=False)
+        # --durations: every run says where the suite's time goes.
+        c.run(f"{sys.executable} -m pytest --durations=15 {paths}", echo=True, pty=False)
 
 
 @task

@@ -49,9 +49,9 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
 _manifests: dict[tuple, object] = {}
 
 
-def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | None = None) -> None:
-    """Run `dbt ARGS` (with `env` added to its environment), echoing its lines indented; raise
-    MigrationError when it fails.
+def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | None = None, echo_errors=None) -> None:
+    """Run `dbt ARGS` (with `env` added to its environment), echoing its lines indented (its error lines
+    through `echo_errors`, when given); raise MigrationError when it fails.
 
     In this process, not as a command: a dbt command spends 3 s importing dbt and 1 to 3 s parsing the
     project before it does anything, and a sync makes three calls that each do seconds of work. The
@@ -66,8 +66,9 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
 
     def show(event) -> None:
         if event.info.level in ("info", "warn", "error"):
+            out = echo_errors if event.info.level == "error" and echo_errors else echo
             for line in event.info.msg.splitlines() or [""]:
-                echo("      " + target.redact(line.rstrip()))
+                out("      " + target.redact(line.rstrip()))
 
     def invoke(command: list[str], manifest=None):
         runner = dbtRunner(manifest=manifest, callbacks=[show])

@@ -97,7 +97,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
                     continue
                 # DuckDB refuses bytes that are not UTF-8 with a message Python cannot decode: UnicodeError
                 except (duckdb.Error, UnicodeError, _Unstorable) as exc:
-                    console.say(f"      {table}: {str(exc).splitlines()[0]}; splitting values by storage class")
+                    console.detail(f"      {table}: {str(exc).splitlines()[0]}; splitting values by storage class")
             _split(snapshot.path, table, identity)
             read = (f'raw."{split_table_name(table)}"', [f'"{name}"' for name in RAW_TABLES[table]], [])
             staged[table] = _stage(con, snapshot.path, table, read, run_id, console)
@@ -233,12 +233,13 @@ def _stage(con, snapshot: Path, table: str, read: tuple[str, list[str], list[str
     names = ", ".join(f'"{name}"' for name in RAW_TABLES[table])
     select = f"SELECT {', '.join(expressions)} FROM {read_from}"
     copied = 0
-    console.progress(staged, copied, plan.rows_to_copy)
-    for low, high in ranges:
-        # rowid: the sqlite scanner reads only the pages of the range (the split's sqlite_rowid is its rowid)
-        insert = f"INSERT INTO pg.{staged} ({names}) {select} WHERE {range_condition('rowid', low, high)}"
-        copied += con.execute(insert).fetchone()[0]
-        console.progress(staged, copied, plan.rows_to_copy)
+    with console.progress(staged, plan.rows_to_copy) as advance:
+        for low, high in ranges:
+            # rowid: the sqlite scanner reads only the range's pages (the split's sqlite_rowid is its rowid)
+            insert = f"INSERT INTO pg.{staged} ({names}) {select} WHERE {range_condition('rowid', low, high)}"
+            rows = con.execute(insert).fetchone()[0]
+            copied += rows
+            advance(rows)
     if plan.changed:
         changed = ", ".join(map(str, plan.changed))
         con.execute(

@@ -53,6 +53,7 @@ def migrate(options: Options, console: Console) -> dict:
     started = time.perf_counter()
     run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report_path = options.report or default_report_path(run_id)
+    console.open_log(report_path.with_suffix(".log"))
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
     target = None
     try:
@@ -90,12 +91,24 @@ def migrate(options: Options, console: Console) -> dict:
             run_env = {RUN_ID_VARIABLE: run_id}
             with console.step("transform", "classify, cast and check in staging (dbt build)"):
                 try:
-                    run_dbt(["build", "--selector", "before_publish", "--vars", dbt_vars], target, console.say, run_env)
+                    run_dbt(
+                        ["build", "--selector", "before_publish", "--vars", dbt_vars],
+                        target,
+                        console.detail,
+                        run_env,
+                        console.say,
+                    )
                 except ChecksFailed as exc:
                     if not quarantine.gate_failed():
                         raise _stopped_by_checks(exc, con, target, summary, published=False) from None
                     # Too many rejects: nothing was loaded; still write the quarantine for the operator.
-                    run_dbt(["run-operation", "quarantine_all", "--vars", dbt_vars], target, console.say, run_env)
+                    run_dbt(
+                        ["run-operation", "quarantine_all", "--vars", dbt_vars],
+                        target,
+                        console.detail,
+                        run_env,
+                        console.say,
+                    )
                     summary.update(quarantine.classify(con, snapshot.rows))
                     total = sum(sum(r.values()) for r in summary["rejected"].values())
                     raise MigrationError(
@@ -124,13 +137,21 @@ def migrate(options: Options, console: Console) -> dict:
                         "the target tables are unchanged"
                     )
             with console.step("publish", "publish both tables in one transaction (dbt run-operation publish_marts)"):
-                run_dbt(["run-operation", "publish_marts", "--vars", dbt_vars], target, console.say, run_env)
+                run_dbt(
+                    ["run-operation", "publish_marts", "--vars", dbt_vars], target, console.detail, run_env, console.say
+                )
                 summary["sync"] = target_db.sync_counts(con, run_id)
                 for table, counts in summary["sync"].items():
                     console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
             with console.step("test", "test the published tables (dbt test)"):
                 try:
-                    run_dbt(["test", "--selector", "after_publish", "--vars", dbt_vars], target, console.say, run_env)
+                    run_dbt(
+                        ["test", "--selector", "after_publish", "--vars", dbt_vars],
+                        target,
+                        console.detail,
+                        run_env,
+                        console.say,
+                    )
                 except ChecksFailed as exc:
                     raise _stopped_by_checks(exc, con, target, summary, published=True) from None
             summary.update(quarantine.classify(con, snapshot.rows))
@@ -145,7 +166,7 @@ def migrate(options: Options, console: Console) -> dict:
                 # Whole-history metrics would cost a full run again; the dbt tests checked what this sync published.
                 console.say("      skipped on a sync: the dbt tests checked what it published; `invoke verify` runs it")
             else:
-                summary["verify"] = verify_apart(options.sqlite, target, snapshot.path)
+                summary["verify"] = verify_apart(options.sqlite, target, snapshot.path, report_path.with_suffix(".log"))
         if options.roles:
             with console.step("roles", "roles: alpha_reader, alpha_bot, alpha_migrator"):
                 summary["roles"] = ensure_roles(target)
@@ -158,6 +179,7 @@ def migrate(options: Options, console: Console) -> dict:
         summary["phases"] = console.timings
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["report"] = str(report_path)
+        summary["log"] = str(report_path.with_suffix(".log"))
         write_report(report_path, summary)
 
 
@@ -188,7 +210,7 @@ def render_summary(summary: dict) -> list[str]:
         names = sorted(partitions)
         lines.append(f"  partitions: {len(names)} yearly ({names[0]} .. {names[-1]})")
     lines.append(f"  snapshot: {summary.get('snapshot_path')} sha256 {summary.get('snapshot_sha256', '')[:16]}...")
-    lines.append(f"  report: {summary['report']}")
+    lines.append(f"  report: {summary['report']} (log: {summary['log']})")
     if summary.get("verify"):
         lines.append(f"  verification: {summary['verify']['report']} (chart {summary['verify']['chart']})")
     if summary["status"] == "ok":

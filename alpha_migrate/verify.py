@@ -194,7 +194,7 @@ def verify(
     )
     (reports_dir / f"verify-{stamp}.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
     for line in table:
-        console.say("      " + line)
+        console.detail("      " + line)
     result = {"report": str(report), "chart": str(chart), "metrics": len(rows), "failed": len(failed)}
     problems = ["dbt tests failed (see their output above)"] if dbt_failure else []
     if failed:
@@ -205,13 +205,16 @@ def verify(
     return result
 
 
-def verify_apart(sqlite: Path, target: Target, snapshot: Path) -> dict:
+def verify_apart(sqlite: Path, target: Target, snapshot: Path, log: Path | None = None) -> dict:
     """verify() after `invoke migrate`'s own dbt tests, in a fresh process: the migrating process holds
     dbt by then (about 90 MB), and the parity's DuckDB and chart add 160 MB more, which together passed
     the 300 MB the client may take."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as apart:
-        return apart.submit(_verify_after_dbt_tests, sqlite, target, snapshot).result()
+        return apart.submit(_verify_after_dbt_tests, sqlite, target, snapshot, log).result()
 
 
-def _verify_after_dbt_tests(sqlite: Path, target: Target, snapshot: Path) -> dict:
-    return verify(sqlite, target, Console(steps=0), snapshot=snapshot, dbt_tests_passed=True)
+def _verify_after_dbt_tests(sqlite: Path, target: Target, snapshot: Path, log: Path | None) -> dict:
+    console = Console(steps=0)
+    if log is not None:
+        console.open_log(log)
+    return verify(sqlite, target, console, snapshot=snapshot, dbt_tests_passed=True)

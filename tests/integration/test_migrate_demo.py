@@ -64,6 +64,10 @@ def test_summary_reports_every_row_loaded(first_run, demo_sqlite, server_version
     assert sum(summary["partitions"].values()) == source["daily_prices"]
     assert summary["seconds"] > 0
     assert "migration ok" in result.stdout
+    # What an operator reads: the steps and the summary; dbt's node lines and the parity go to the log.
+    assert len(result.stdout.splitlines()) < 40, result.stdout
+    log = Path(summary["log"]).read_text()
+    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0", log) and "| XLK | beta |" in log
     assert "psql" in result.stdout and "connect: postgresql://" in result.stdout
 
 
