@@ -32,7 +32,7 @@ from alpha_migrate.raw_layout import (
     split_table_name,
     split_table_sql,
 )
-from alpha_migrate.source import Snapshot, split_path
+from alpha_migrate.source import Snapshot, read_only_uri, split_path
 
 STAGING_SCHEMA = "staging"
 
@@ -150,7 +150,8 @@ def _split(snapshot: Path, table: str, identity: RowIdentity) -> None:
     con = sqlite3.connect(split_path(snapshot))
     try:
         register(con)
-        con.execute(f"ATTACH {sql_literal('file:' + str(snapshot) + '?mode=ro')} AS src")
+        # A URI in ATTACH needs URI names enabled on the connection; Python's sqlite3 build has them.
+        con.execute(f"ATTACH {sql_literal(read_only_uri(snapshot))} AS src")
         with con:
             for statement in split_table_sql(table, identity, "src"):
                 con.execute(statement)
@@ -175,7 +176,7 @@ def source_relations(con: duckdb.DuckDBPyConnection, snapshot: Path) -> dict[str
     read it directly, else its split by storage class (made here if the extract did not)."""
     relations = {}
     for table, columns in RAW_TABLES.items():
-        sqlite = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+        sqlite = sqlite3.connect(read_only_uri(snapshot), uri=True)
         try:
             declared = {row[1]: row[2].upper() for row in sqlite.execute(f'pragma table_info("{table}")')}
             identity = row_identity(sqlite, table)

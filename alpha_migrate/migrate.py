@@ -55,7 +55,7 @@ def migrate(options: Options, console: Console) -> dict:
     report_path = options.report or default_report_path(run_id)
     console.open_log(report_path.with_suffix(".log"))
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
-    target = None
+    target = source_digests = None
     try:
         with console.step("connect", "connecting to PostgreSQL 16"):
             target, is_embedded = resolve_target(options.dsn)
@@ -176,6 +176,8 @@ def migrate(options: Options, console: Console) -> dict:
         summary["error"] = target.redact(str(exc)) if target else str(exc)
         raise
     finally:
+        if source_digests is not None:
+            source_digests.stop()
         summary["phases"] = console.timings
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["report"] = str(report_path)

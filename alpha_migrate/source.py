@@ -28,6 +28,11 @@ class Snapshot:
     identity: dict[str, RowIdentity] = field(default_factory=dict)
 
 
+def read_only_uri(path: Path) -> str:
+    """An SQLite URI that opens `path` read-only, whatever characters its name holds."""
+    return f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+
+
 def split_path(snapshot: Path) -> Path:
     """The side file beside a snapshot that holds its tables split by storage class (raw_layout.py)."""
     return snapshot.with_suffix(".split.db")
@@ -44,7 +49,7 @@ def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
     final = snapshot_dir / f"{time.strftime('%Y%m%dT%H%M%S')}-{source.stem}.db"
     partial = final.with_suffix(".partial")
     try:
-        src = sqlite3.connect(f"file:{quote(str(source.resolve()))}?mode=ro", uri=True)
+        src = sqlite3.connect(read_only_uri(source), uri=True)
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
@@ -76,7 +81,7 @@ def _prune(snapshot_dir: Path, stem: str) -> None:
 
 
 def _inspect(snapshot: Snapshot) -> None:
-    con = sqlite3.connect(f"file:{quote(str(snapshot.path))}?mode=ro", uri=True)
+    con = sqlite3.connect(read_only_uri(snapshot.path), uri=True)
     try:
         tables = {name for (name,) in con.execute("select name from sqlite_master where type = 'table'")}
         for table, required in REQUIRED_COLUMNS.items():

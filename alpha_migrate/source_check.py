@@ -25,6 +25,7 @@ from pathlib import Path
 
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.raw_layout import DECLARED_TYPES, RAW_TABLES, RowIdentity, unstorable_hex, value_columns
+from alpha_migrate.source import read_only_uri
 
 
 def _piece(value) -> str:
@@ -46,7 +47,7 @@ def row_hash(identity: int, values: tuple) -> int:
 
 def source_digest(snapshot: Path, table: str, identity: RowIdentity) -> tuple[int, str]:
     """SQLite's own count(*) of `table` and the digest of its rows."""
-    con = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+    con = sqlite3.connect(read_only_uri(snapshot), uri=True)
     con.text_factory = bytes  # text as stored: bytes that are not UTF-8 must not fail the read
     try:
         count = con.execute(f'select count(*) from "{table}"').fetchone()[0]
@@ -103,6 +104,12 @@ class SourceDigests:
             detail = (err.strip().splitlines() or ["no output"])[-1]
             raise MigrationError(f"could not count and digest the SQLite snapshot: {detail}")
         return {table: (rows, digest) for table, (rows, digest) in json.loads(out).items()}
+
+    def stop(self) -> None:
+        """A run that fails before it needs the digests does not leave the process working."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
 
 
 def check_staging_copy(con, source: dict[str, tuple[int, str]]) -> dict[str, dict]:
