@@ -34,6 +34,7 @@ class Options:
     roles: bool = False
 
 
+NEW_TICKERS_LISTED = 10  # on screen; the report lists them all
 STEPS = 8  # connect, snapshot, extract, transform, reconcile, publish, test, verify (+ roles when asked)
 
 
@@ -49,11 +50,16 @@ def default_report_path(run_id: str) -> Path:
     return REPORTS_DIR / f"migrate-{run_id}.json"
 
 
+def log_path(report: Path) -> Path:
+    """The run's log beside its report (never the report itself, whatever the report is named)."""
+    return report.with_suffix(".run.log" if report.suffix == ".log" else ".log")
+
+
 def migrate(options: Options, console: Console) -> dict:
     started = time.perf_counter()
     run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report_path = options.report or default_report_path(run_id)
-    console.open_log(report_path.with_suffix(".log"))
+    console.open_log(log_path(report_path))
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
     target = source_digests = None
     try:
@@ -124,7 +130,10 @@ def migrate(options: Options, console: Console) -> dict:
                 summary.update(quarantine.classify(con, snapshot.rows))
                 summary["new_tickers"] = target_db.new_tickers(con)
                 if summary["new_tickers"]:
-                    listed = ", ".join(f"{t} ({n:,} rows)" for t, n in summary["new_tickers"].items())
+                    new = list(summary["new_tickers"].items())
+                    listed = ", ".join(f"{t} ({n:,} rows)" for t, n in new[:NEW_TICKERS_LISTED])
+                    more = f" and {len(new) - NEW_TICKERS_LISTED:,} more (see new_tickers in the report)"
+                    listed += more if len(new) > NEW_TICKERS_LISTED else ""
                     summary["warnings"].append(f"tickers new to seeds/sector_tickers.csv, loaded: {listed}")
                     console.say(f"      warning: {summary['warnings'][-1]}")
                 unbalanced = [t for t, r in summary["reconciliation"].items() if not r["balanced"]]
@@ -166,7 +175,7 @@ def migrate(options: Options, console: Console) -> dict:
                 # Whole-history metrics would cost a full run again; the dbt tests checked what this sync published.
                 console.say("      skipped on a sync: the dbt tests checked what it published; `invoke verify` runs it")
             else:
-                summary["verify"] = verify_apart(options.sqlite, target, snapshot.path, report_path.with_suffix(".log"))
+                summary["verify"] = verify_apart(options.sqlite, target, snapshot.path, log_path(report_path))
         if options.roles:
             with console.step("roles", "roles: alpha_reader, alpha_bot, alpha_migrator"):
                 summary["roles"] = ensure_roles(target)
@@ -181,7 +190,7 @@ def migrate(options: Options, console: Console) -> dict:
         summary["phases"] = console.timings
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["report"] = str(report_path)
-        summary["log"] = str(report_path.with_suffix(".log"))
+        summary["log"] = str(log_path(report_path))
         write_report(report_path, summary)
 
 
