@@ -1,5 +1,8 @@
 """Invoke tasks: a thin command layer over the `alpha_migrate` package and `scripts/`.
 
+Numeric options have text defaults: invoke would cast them to an int itself, with a traceback for a bad
+value; alpha_migrate.arguments checks them instead, with one line that names the option.
+
 invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--max-rejects N] [--mirror] [--roles] [--verbose] [--debug]
 invoke bench [--sizes N,N] [--dsn DSN] [--repeats N] [--pandas-rows N]
 invoke demo-db [--out PATH] [--end YYYY-MM-DD]
@@ -34,20 +37,25 @@ def migrate(
     sqlite=str(DEFAULT_SQLITE),
     dsn=None,
     report=None,
-    max_rejects=0,
+    max_rejects="0",
     mirror=False,
     roles=False,
     verbose=False,
     debug=False,
 ):
     """Migrate or sync sector_etfs.db into partitioned PostgreSQL 16, both tables in one transaction."""
+    from alpha_migrate.arguments import whole_number
     from alpha_migrate.console import Console
     from alpha_migrate.migrate import STEPS, Options, render_summary
     from alpha_migrate.migrate import migrate as run
 
     console = Console(steps=STEPS + bool(roles), verbose=verbose)
-    options = Options(Path(sqlite), dsn, Path(report) if report else None, int(max_rejects), mirror, roles)
-    summary = guarded(lambda: run(options, console), debug)
+
+    def migrate_checked():
+        rejects = whole_number("max-rejects", max_rejects)
+        return run(Options(Path(sqlite), dsn, Path(report) if report else None, rejects, mirror, roles), console)
+
+    summary = guarded(migrate_checked, debug)
     for line in render_summary(summary):
         console.say(line)
 
@@ -86,14 +94,16 @@ def verify(c, sqlite=str(DEFAULT_SQLITE), dsn=None, reports_dir=None, debug=Fals
         "ahead": "years after this one to prepare (default 1)",
     }
 )
-def partitions(c, dsn=None, ahead=1):
+def partitions(c, dsn=None, ahead="1"):
     """Create the yearly partitions daily_prices needs (safe at any time, from cron) and list them."""
+    from alpha_migrate.arguments import whole_number
     from alpha_migrate.migrate import resolve_target
     from alpha_migrate.partitions import ensure_partitions, render_listing
 
     def run():
+        years = whole_number("ahead", ahead)
         target, _ = resolve_target(dsn)
-        return ensure_partitions(target, int(ahead), echo=lambda line: None)
+        return ensure_partitions(target, years, echo=lambda line: None)
 
     for line in render_listing(*guarded(run)):
         print(line)
@@ -116,16 +126,18 @@ def roles(c, dsn=None):
         "limit": "show at most this many rows (default 100)",
     }
 )
-def rejects(c, run=None, dsn=None, limit=100):
+def rejects(c, run=None, dsn=None, limit="100"):
     """List the quarantined rows of a run: source table, SQLite rowid, reason, raw values."""
     from alpha_migrate import target_db
+    from alpha_migrate.arguments import whole_number
     from alpha_migrate.migrate import resolve_target
     from alpha_migrate.quarantine import list_rejects
 
     def show():
+        rows = whole_number("limit", limit, minimum=1)
         target, _ = resolve_target(dsn)
         with target_db.connect(target) as con:
-            return list_rejects(con, run, int(limit))
+            return list_rejects(con, run, rows)
 
     run_id, rows = guarded(show)
     if not rows:
@@ -139,8 +151,11 @@ def rejects(c, run=None, dsn=None, limit=100):
 @task(help={"out": "where to write it (default: sector_etfs.db)", "end": "last date (default: last business day)"})
 def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
     """Write the bundled demo sector_etfs.db (deterministic synthetic prices since 2015)."""
+    from alpha_migrate.arguments import iso_date
     from scripts.demo_db import main
 
+    if end:
+        guarded(lambda: iso_date("end", end))
     main(["--out", out, *(["--end", end] if end else [])])
 
 
@@ -153,15 +168,18 @@ def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
         "debug": "show tracebacks",
     }
 )
-def bench(c, sizes="1000000,5000000", dsn=None, repeats=5, pandas_rows=1_000_000, debug=False):
+def bench(c, sizes="1000000,5000000", dsn=None, repeats="5", pandas_rows="1000000", debug=False):
     """Measure the COPY limit, invoke migrate, pandas to_sql and the plan's queries (reports/bench-*.md)."""
+    from alpha_migrate.arguments import whole_number, whole_numbers
     from alpha_migrate.bench.run import BenchOptions, write_reports
     from alpha_migrate.bench.run import bench as run
     from alpha_migrate.console import Console
 
-    counts = [int(size) for size in sizes.split(",")]
+    counts = guarded(lambda: whole_numbers("sizes", sizes))
     console = Console(steps=1 + 6 * len(counts))
-    options = BenchOptions(counts, dsn, int(repeats), int(pandas_rows))
+    options = guarded(
+        lambda: BenchOptions(counts, dsn, whole_number("repeats", repeats, 1), whole_number("pandas-rows", pandas_rows))
+    )
 
     def measure():
         json_path, md_path = write_reports(run(options, console))

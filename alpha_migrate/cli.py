@@ -5,24 +5,29 @@ from collections.abc import Callable
 
 from invoke.exceptions import Exit
 
-from alpha_migrate.errors import MigrationError
+from alpha_migrate.dsn import redact_secrets
+from alpha_migrate.errors import Interrupted, MigrationError
 
 
 def guarded(action: Callable[[], object], debug: bool = False) -> object:
     try:
         return action()
+    except Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise Exit(code=130) from None
     except MigrationError as exc:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
         raise Exit(code=1) from None
     except KeyboardInterrupt:
-        print("error: interrupted; the target keeps its state from before this run", file=sys.stderr)
+        # A migration says itself whether it had published (Interrupted, above).
+        print("error: interrupted", file=sys.stderr)
         raise Exit(code=130) from None
     except Exception as exc:
         if debug:
             raise
-        detail = str(exc).strip().splitlines()
+        detail = redact_secrets(str(exc)).strip().splitlines()
         print(
             f"error: unexpected {type(exc).__name__}: {detail[0] if detail else ''} (rerun with --debug for details)",
             file=sys.stderr,

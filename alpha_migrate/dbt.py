@@ -74,6 +74,8 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
         runner = dbtRunner(manifest=manifest, callbacks=[show])
         common = ["--no-use-colors", "--log-level", "none", "--project-dir", str(PROJECT_DIR)]
         result = runner.invoke([*command, *common, "--profiles-dir", str(DBT_PROFILES_DIR)])
+        if isinstance(result.exception, KeyboardInterrupt):
+            raise KeyboardInterrupt  # dbt caught the operator's Ctrl-C: the run stops, as asked
         if not result.success:
             checks = failed_checks(result.result)
             if checks:

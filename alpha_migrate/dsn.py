@@ -5,6 +5,7 @@ directory as `host`. The parsed parameters feed psycopg2, DuckDB's postgres exte
 profile (through the ALPHA_PG_* environment variables that profiles.example.yml reads).
 """
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -77,10 +78,22 @@ class Target:
 
     def redact(self, text: str) -> str:
         """Remove the password from any text (an error message, a log line) before it is shown."""
-        return text.replace(self.password, MASK) if self.password else text
+        return redact_secrets(text.replace(self.password, MASK) if self.password else text)
 
     def dbt_env(self, schema: str = "public") -> dict[str, str]:
         env = {var: self.params[key] for key, var in DBT_ENV.items() if key in self.params}
         env.setdefault("ALPHA_PG_PASSWORD", "")
         env["ALPHA_PG_SCHEMA"] = schema
         return env
+
+
+# A password in a connection URI (`scheme://user:secret@`) or a key=value string (`password=secret`).
+_URI_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]+(?=@)")
+_KEY_VALUE_PASSWORD = re.compile(r"(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact_secrets(text: str) -> str:
+    """Mask whatever looks like a password in a connection string, for text from an unknown source (an
+    unexpected error) where the password itself is not known."""
+    text = _URI_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
+    return _KEY_VALUE_PASSWORD.sub(lambda m: m.group(1) + MASK, text)

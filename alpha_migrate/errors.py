@@ -3,3 +3,7 @@
 
 class MigrationError(Exception):
     """A problem the operator can fix: the message names it and says what to do."""
+
+
+class Interrupted(MigrationError):
+    """Ctrl-C: the message says whether the target changed."""

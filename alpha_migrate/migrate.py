@@ -8,12 +8,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
+
 from alpha_migrate import embedded, quarantine, target_db
 from alpha_migrate.checks import ChecksFailed, add_samples, as_report
 from alpha_migrate.console import Console
 from alpha_migrate.dbt import RUN_ID_VARIABLE, run_dbt
 from alpha_migrate.dsn import Target
-from alpha_migrate.errors import MigrationError
+from alpha_migrate.errors import Interrupted, MigrationError
 from alpha_migrate.extract import extract
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.roles import ensure_roles
@@ -184,6 +186,9 @@ def migrate(options: Options, console: Console) -> dict:
     except MigrationError as exc:
         summary["error"] = target.redact(str(exc)) if target else str(exc)
         raise
+    except KeyboardInterrupt:
+        summary["error"] = _interrupted(target, run_id)
+        raise Interrupted(summary["error"]) from None
     finally:
         if source_digests is not None:
             source_digests.stop()
@@ -239,6 +244,21 @@ def _stopped_by_checks(exc: ChecksFailed, con, target: Target, summary: dict, pu
     else:
         state = "checked before the publish: the target tables are unchanged"
     return MigrationError(f"{exc} ({state}; sample rows in the report)")
+
+
+def _interrupted(target: Target | None, run_id: str) -> str:
+    """Where Ctrl-C stopped the run, as the target itself records it: a publish commits its counts to
+    staging.sync_runs in its own transaction, so they are there exactly when it committed."""
+    published = False
+    if target is not None:
+        try:
+            with target_db.connect(target) as con:
+                published = target_db.published(con, run_id)
+        except (MigrationError, psycopg2.Error):
+            return "interrupted; the target could not be asked whether this run had published"
+    if published:
+        return "interrupted after the publish: the target tables hold this run's rows; its checks did not finish"
+    return "interrupted before the publish: the target tables are unchanged"
 
 
 def _reconciliation_line(counts: dict) -> str:

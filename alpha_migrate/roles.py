@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 
 from psycopg2 import sql
+from psycopg2.extensions import encrypt_password
 
 from alpha_migrate import target_db
 from alpha_migrate.dsn import Target
@@ -71,7 +72,10 @@ def ensure_roles(target: Target) -> list[str]:
                 cur.execute(sql.SQL("create role {} login").format(name))
             password = os.environ.get(role.password_env)
             if password:
-                cur.execute(sql.SQL("alter role {} password %s").format(name), (password,))
+                # Hashed here (SCRAM, as libpq's PQencryptPasswordConn does): a server that logs its
+                # statements (log_statement = ddl or all) logs the hash, never the password.
+                hashed = encrypt_password(password, role.name, con, "scram-sha-256")
+                cur.execute(sql.SQL("alter role {} password %s").format(name), (hashed,))
             for grant in role.grants:
                 cur.execute(sql.SQL(grant).format(role=name))
             lines.append(f"{role.name}: {'password from ' + role.password_env if password else 'no password set'}")

@@ -133,3 +133,13 @@ def new_tickers(con) -> dict[str, int]:
                group by staged.ticker order by staged.ticker"""
         )
         return dict(cur.fetchall())
+
+
+def published(con, run_id: str) -> bool:
+    """Did this run's publish commit? It records its counts in staging.sync_runs in its own transaction."""
+    with con.cursor() as cur:
+        cur.execute("select to_regclass('staging.sync_runs') is not null")
+        if not cur.fetchone()[0]:
+            return False
+        cur.execute("select exists (select from staging.sync_runs where run_id = %s)", (run_id,))
+        return cur.fetchone()[0]

@@ -10,8 +10,9 @@ rounding of the prices allows (risk_metrics.py).
 import datetime as dt
 import json
 import math
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -205,16 +206,50 @@ def verify(
     return result
 
 
+# The child's connection string travels in its environment, which only its owner can read, not in its
+# command line, which anyone can.
+_CHILD_DSN = "ALPHA_VERIFY_DSN"
+
+
 def verify_apart(sqlite: Path, target: Target, snapshot: Path, log: Path | None = None) -> dict:
     """verify() after `invoke migrate`'s own dbt tests, in a fresh process: the migrating process holds
     dbt by then (about 90 MB), and the parity's DuckDB and chart add 160 MB more, which together passed
-    the 300 MB the client may take."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as apart:
-        return apart.submit(_verify_after_dbt_tests, sqlite, target, snapshot, log).result()
+    the 300 MB the client may take. Its output is captured: on Ctrl-C it is stopped, silently, and the
+    operator reads one line from the migration."""
+    arguments = json.dumps({"sqlite": str(sqlite), "snapshot": str(snapshot), "log": str(log) if log else None})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alpha_migrate.verify", arguments],
+        env={**os.environ, _CHILD_DSN: target.uri(show_password=True)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = process.communicate()
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    if process.returncode != 0:
+        detail = target.redact((err.strip().splitlines() or ["no output"])[-1])
+        raise MigrationError(f"verification stopped unexpectedly: {detail}")
+    result = json.loads(out.strip().splitlines()[-1])  # the last line: a library may print before it
+    if "error" in result:
+        raise MigrationError(result["error"])
+    return result
 
 
-def _verify_after_dbt_tests(sqlite: Path, target: Target, snapshot: Path, log: Path | None) -> dict:
+def _verify_after_dbt_tests(arguments: dict) -> dict:
+    target = Target.parse(os.environ[_CHILD_DSN])
     console = Console(steps=0)
-    if log is not None:
-        console.open_log(log)
-    return verify(sqlite, target, console, snapshot=snapshot, dbt_tests_passed=True)
+    if arguments["log"]:
+        console.open_log(Path(arguments["log"]))
+    try:
+        snapshot = Path(arguments["snapshot"])
+        return verify(Path(arguments["sqlite"]), target, console, snapshot=snapshot, dbt_tests_passed=True)
+    except MigrationError as exc:
+        return {"error": str(exc)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(_verify_after_dbt_tests(json.loads(sys.argv[1]))))

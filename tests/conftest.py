@@ -160,6 +160,26 @@ def digests(target: Target, tables=("daily_prices", "portfolio_v1_performance"))
 
 
 @contextmanager
+def statements_logged(admin: Target) -> Iterator[Path]:
+    """While open, the server logs every statement (log_statement = all, as production servers log DDL);
+    yields its log file."""
+    con = psycopg2.connect(admin.libpq())
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute("show data_directory")
+        log = Path(cur.fetchone()[0]) / "log"
+        cur.execute("alter system set log_statement = 'all'")
+        cur.execute("select pg_reload_conf()")
+    try:
+        yield log
+    finally:
+        with con.cursor() as cur:
+            cur.execute("alter system reset log_statement")
+            cur.execute("select pg_reload_conf()")
+        con.close()
+
+
+@contextmanager
 def password_required(admin: Target, role: str) -> Iterator[Path]:
     """While open, `role` must give its password on a server that otherwise trusts local sockets;
     yields the server's data folder (where its log is)."""

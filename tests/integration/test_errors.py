@@ -3,6 +3,7 @@ and the target exactly as it was (catalog, row counts, contents)."""
 
 import json
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -12,9 +13,11 @@ import psycopg2
 import pytest
 
 from alpha_migrate.dsn import Target
-from tests.conftest import invoke, password_required, query
+from alpha_migrate.paths import PROJECT_DIR
+from tests.conftest import INVOKE, digests, invoke, password_required, query
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
 
 
 def target_state(target):
@@ -217,3 +220,64 @@ def test_both_connection_string_forms(fresh_db, demo_sqlite, dsn_form):
     dsn = fresh_db.uri() if dsn_form == "uri" else fresh_db.libpq()
     result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", dsn)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        (["migrate", "--max-rejects", "many"], "error: --max-rejects takes a whole number of at least 0, not 'many'"),
+        (["migrate", "--max-rejects", "-1"], "error: --max-rejects takes a whole number of at least 0, not '-1'"),
+        (["partitions", "--ahead", "2.5"], "error: --ahead takes a whole number of at least 0, not '2.5'"),
+        (["rejects", "--limit", "0"], "error: --limit takes a whole number of at least 1, not '0'"),
+        (["bench", "--sizes", "1000,lots"], "error: --sizes takes a whole number of at least 1, not 'lots'"),
+        (["bench", "--repeats", "0"], "error: --repeats takes a whole number of at least 1, not '0'"),
+        (["demo-db", "--end", "2024-13-01"], "error: --end takes a date as YYYY-MM-DD, not '2024-13-01'"),
+    ],
+    ids=["max_rejects_word", "max_rejects_negative", "ahead", "limit", "sizes", "repeats", "end"],
+)
+def test_a_bad_option_value_is_one_line_before_any_work(command, line, tmp_path):
+    """Refused before any work: nothing connects (the --dsn is unreachable), nothing is written."""
+    where = ["--out", str(tmp_path / "demo.db")] if command[0] == "demo-db" else ["--dsn", UNREACHABLE]
+    result = invoke(*command, *where)
+    assert (result.returncode, result.stderr.strip()) == (1, line), result.stdout + result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def interrupt_when(target: Target, source: Path, report: Path, line_starts: str) -> tuple[int, str]:
+    """Run `invoke migrate` and press Ctrl-C (SIGINT) once it prints a line starting with `line_starts`."""
+    process = subprocess.Popen(
+        [INVOKE, "migrate", "--sqlite", str(source), "--dsn", target.uri(), "--report", str(report)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for output in process.stdout:
+        if output.startswith(line_starts):
+            process.send_signal(signal.SIGINT)
+            break
+    _, stderr = process.communicate(timeout=300)
+    return process.returncode, stderr.strip().splitlines()[-1]
+
+
+def test_ctrl_c_says_whether_the_run_had_published(fresh_db, demo_sqlite, tmp_path):
+    first = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri())
+    assert first.returncode == 0, first.stdout + first.stderr
+    source = tmp_path / "next-day.db"
+    shutil.copyfile(demo_sqlite, source)
+    con = sqlite3.connect(source)
+    with con:
+        con.execute("update daily_prices set volume = volume + 1 where date = (select max(date) from daily_prices)")
+    con.close()
+    before = digests(fresh_db)
+    assert interrupt_when(fresh_db, source, tmp_path / "a.json", "[4/8]") == (
+        130,
+        "error: interrupted before the publish: the target tables are unchanged",
+    )
+    assert digests(fresh_db) == before
+    assert json.loads((tmp_path / "a.json").read_text())["status"] == "failed"
+    assert interrupt_when(fresh_db, source, tmp_path / "b.json", "[8/8]") == (
+        130,
+        "error: interrupted after the publish: the target tables hold this run's rows; its checks did not finish",
+    )
+    assert digests(fresh_db)[0] != before[0] and digests(fresh_db)[1] == before[1]

@@ -10,7 +10,7 @@ import pytest
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import invoke, migrate_ok, password_required, query
+from tests.conftest import invoke, migrate_ok, password_required, query, statements_logged
 
 BOT_PASSWORD = "bot-secret-7f3a"
 MIGRATOR_PASSWORD = "migrator-secret-51c9"
@@ -20,8 +20,16 @@ MIGRATOR_PASSWORD = "migrator-secret-51c9"
 def with_roles(module_db, demo_sqlite, tmp_path_factory):
     migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "migrate.json")
     passwords = {"ALPHA_BOT_PASSWORD": BOT_PASSWORD, "ALPHA_MIGRATOR_PASSWORD": MIGRATOR_PASSWORD}
-    result = invoke("roles", "--dsn", module_db.uri(), env=passwords)
+    with statements_logged(module_db) as server_log:
+        logged_before = server_log.stat().st_size
+        result = invoke("roles", "--dsn", module_db.uri(), env=passwords)
     assert result.returncode == 0, result.stdout + result.stderr
+    # The server logged the ALTER ROLE statements, with the SCRAM hash in place of each password.
+    with server_log.open(errors="replace") as handle:
+        handle.seek(logged_before)
+        logged = handle.read()
+    assert 'alter role "alpha_bot" password \'SCRAM-SHA-256$' in logged
+    assert BOT_PASSWORD not in logged and MIGRATOR_PASSWORD not in logged
     assert result.stdout.splitlines() == [
         "alpha_reader: no password set",
         "alpha_bot: password from ALPHA_BOT_PASSWORD",
