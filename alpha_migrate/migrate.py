@@ -65,7 +65,7 @@ def migrate(options: Options, console: Console) -> dict:
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
     target = source_digests = None
     try:
-        with console.step("connect", "connecting to PostgreSQL 16"):
+        with console.step("connect", "connecting to PostgreSQL (16 or newer)"):
             target, is_embedded = resolve_target(options.dsn)
             summary["target"] = target.masked
             summary["embedded"] = is_embedded
@@ -165,13 +165,11 @@ def migrate(options: Options, console: Console) -> dict:
                     )
                 except ChecksFailed as exc:
                     raise _stopped_by_checks(exc, con, target, summary, published=True) from None
-            summary.update(quarantine.classify(con, snapshot.rows))
+            # The reconciliation of step 5 stands: the publish changes no staging model.
             summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
             summary["target_rows"] = target_db.table_rows(con, "public", target_db.TARGET_TABLES)
             summary["partitions"] = target_db.partition_rows(con)
             summary["checksums"] = target_db.checksums(con)
-            if not all(r["balanced"] for r in summary["reconciliation"].values()):
-                raise MigrationError("the run does not reconcile: source rows != loaded + merged + quarantined")
         with console.step("verify", "verify: risk-metric parity, SQLite against PostgreSQL"):
             if summary["classified"]["stg_daily_prices"]["incremental"]:
                 # Whole-history metrics would cost a full run again; the dbt tests checked what this sync published.
