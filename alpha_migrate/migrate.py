@@ -97,26 +97,19 @@ def migrate(options: Options, console: Console) -> dict:
                     console.say(f"      {table}: copied {how}, {staged['rows_copied']:,} rows{identity}")
             dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
             run_env = {RUN_ID_VARIABLE: run_id}
+
+            def dbt(*args: str) -> None:
+                # dbt's node lines to the log, its error lines to the screen as well
+                run_dbt([*args, "--vars", dbt_vars], target, console.detail, run_env, console.say)
+
             with console.step("transform", "classify, cast and check in staging (dbt build)"):
                 try:
-                    run_dbt(
-                        ["build", "--selector", "before_publish", "--vars", dbt_vars],
-                        target,
-                        console.detail,
-                        run_env,
-                        console.say,
-                    )
+                    dbt("build", "--selector", "before_publish")
                 except ChecksFailed as exc:
                     if not quarantine.gate_failed():
                         raise _stopped_by_checks(exc, con, target, summary, published=False) from None
                     # Too many rejects: nothing was loaded; still write the quarantine for the operator.
-                    run_dbt(
-                        ["run-operation", "quarantine_all", "--vars", dbt_vars],
-                        target,
-                        console.detail,
-                        run_env,
-                        console.say,
-                    )
+                    dbt("run-operation", "quarantine_all")
                     summary.update(quarantine.classify(con, snapshot.rows))
                     total = sum(sum(r.values()) for r in summary["rejected"].values())
                     raise MigrationError(
@@ -148,21 +141,13 @@ def migrate(options: Options, console: Console) -> dict:
                         "the target tables are unchanged"
                     )
             with console.step("publish", "publish both tables in one transaction (dbt run-operation publish_marts)"):
-                run_dbt(
-                    ["run-operation", "publish_marts", "--vars", dbt_vars], target, console.detail, run_env, console.say
-                )
+                dbt("run-operation", "publish_marts")
                 summary["sync"] = target_db.sync_counts(con, run_id)
                 for table, counts in summary["sync"].items():
                     console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
             with console.step("test", "test the published tables (dbt test)"):
                 try:
-                    run_dbt(
-                        ["test", "--selector", "after_publish", "--vars", dbt_vars],
-                        target,
-                        console.detail,
-                        run_env,
-                        console.say,
-                    )
+                    dbt("test", "--selector", "after_publish")
                 except ChecksFailed as exc:
                     raise _stopped_by_checks(exc, con, target, summary, published=True) from None
             # The reconciliation of step 5 stands: the publish changes no staging model.

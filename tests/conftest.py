@@ -7,6 +7,7 @@ The server is the embedded PostgreSQL 16 in a scratch folder, or the one named b
 import datetime as dt
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -127,6 +128,16 @@ def query(target: Target, sql: str, params=None) -> list[tuple]:
             return cur.fetchall()
     finally:
         con.close()
+
+
+def copy_with_a_changed_day(source: Path, copy: Path) -> Path:
+    """A copy of a source whose last day's volumes are one higher: a sync of it has rows to publish."""
+    shutil.copyfile(source, copy)
+    con = sqlite3.connect(copy)
+    with con:
+        con.execute("update daily_prices set volume = volume + 1 where date = (select max(date) from daily_prices)")
+    con.close()
+    return copy
 
 
 def execute(target: Target, sql: str, params=None) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import INVOKE, digests, invoke, password_required, query
+from tests.conftest import INVOKE, copy_with_a_changed_day, digests, invoke, password_required, query
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
@@ -263,12 +263,7 @@ def interrupt_when(target: Target, source: Path, report: Path, line_starts: str)
 def test_ctrl_c_says_whether_the_run_had_published(fresh_db, demo_sqlite, tmp_path):
     first = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri())
     assert first.returncode == 0, first.stdout + first.stderr
-    source = tmp_path / "next-day.db"
-    shutil.copyfile(demo_sqlite, source)
-    con = sqlite3.connect(source)
-    with con:
-        con.execute("update daily_prices set volume = volume + 1 where date = (select max(date) from daily_prices)")
-    con.close()
+    source = copy_with_a_changed_day(demo_sqlite, tmp_path / "next-day.db")
     before = digests(fresh_db)
     assert interrupt_when(fresh_db, source, tmp_path / "a.json", "[4/8]") == (
         130,

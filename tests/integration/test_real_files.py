@@ -6,13 +6,13 @@ count here is SQLite's own, read with sqlite3, never the migration's copy.
 """
 
 import json
-import shutil
 import sqlite3
 
 import pytest
 
 from tests.conftest import (
     assert_prices_match_the_file,
+    copy_with_a_changed_day,
     create_database,
     digests,
     drop_database,
@@ -160,12 +160,7 @@ def test_a_copy_changed_before_the_publish_stops_the_run_with_the_target_unchang
 
     migrate_ok(demo_sqlite, database, tmp_path / "first.json")
     before = digests(database)
-    source = tmp_path / "changed.db"
-    shutil.copy(demo_sqlite, source)
-    con = sqlite3.connect(source)
-    with con:
-        con.execute("update daily_prices set volume = volume + 1 where rowid in (select max(rowid) from daily_prices)")
-    con.close()
+    source = copy_with_a_changed_day(demo_sqlite, tmp_path / "changed.db")
     rows = sqlite_count(source, "daily_prices")
     tamperings = {
         "rows": (
