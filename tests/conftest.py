@@ -1,16 +1,20 @@
 """Shared fixtures: a real PostgreSQL 16, real SQLite sources, and `invoke` run as a user runs it.
 
 The server is the embedded PostgreSQL 16 in a scratch folder, or the one named by ALPHA_TEST_ADMIN_DSN
-(a role that may create databases). Every test module migrates into a database of its own.
+(a role that may create databases). Every test module works in a database of its own; a test that needs
+the demo already migrated gets a copy of one migrated once per session (CREATE DATABASE ... TEMPLATE).
+Under pytest-xdist each worker has its own servers and template.
 """
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +42,9 @@ def admin_target(tmp_path_factory) -> Target:
         yield Target.parse(dsn)
         return
     pgdata = tmp_path_factory.mktemp("pg") / "pgdata"
-    yield embedded.start(pgdata, database="postgres")
+    with one_worker_at_a_time():
+        target = embedded.start(pgdata, database="postgres")
+    yield target
     embedded.stop(pgdata)
 
 
@@ -51,16 +57,30 @@ def admin_target_18(tmp_path_factory) -> Target:
         yield Target.parse(dsn)
         return
     pgdata = tmp_path_factory.mktemp("pg18") / "pgdata"
-    yield embedded.start(pgdata, database="postgres", version=18)
+    with one_worker_at_a_time():
+        target = embedded.start(pgdata, database="postgres", version=18)
+    yield target
     embedded.stop(pgdata)
 
 
-def create_database(admin: Target) -> Target:
+@contextmanager
+def one_worker_at_a_time() -> Iterator[None]:
+    """The first start on a fresh machine creates the embedded server's system user: two xdist workers
+    doing it at once would collide."""
+    with open(Path(tempfile.gettempdir()) / "alpha-tests-embedded.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def create_database(admin: Target, template: Target | None = None) -> Target:
+    """A new database, empty or holding what `template` holds (a file copy, far quicker than migrating
+    again)."""
     name = f"alpha_test_{uuid.uuid4().hex[:10]}"
+    copy_of = f' template "{template.params["dbname"]}"' if template else ""
     con = psycopg2.connect(admin.libpq())
     con.autocommit = True
     with con.cursor() as cur:
-        cur.execute(f'create database "{name}"')
+        cur.execute(f'create database "{name}"{copy_of}')
     con.close()
     return Target({**admin.params, "dbname": name})
 
@@ -83,6 +103,32 @@ def module_db(admin_target):
 @pytest.fixture
 def fresh_db(admin_target):
     target = create_database(admin_target)
+    yield target
+    drop_database(admin_target, target)
+
+
+@pytest.fixture(scope="session")
+def demo_template(admin_target, demo_sqlite, tmp_path_factory) -> Iterator[tuple[Target, tuple]]:
+    """The demo migrated once per session, and that run's output and summary. Nobody writes to it:
+    tests take copies (`migrated_db`, `migrated_module_db`)."""
+    target = create_database(admin_target)
+    run = migrate_ok(demo_sqlite, target, tmp_path_factory.mktemp("template") / "report.json")
+    yield target, run
+    drop_database(admin_target, target)
+
+
+@pytest.fixture
+def migrated_db(admin_target, demo_template) -> Iterator[Target]:
+    """A database holding the migrated demo, this test's own."""
+    target = create_database(admin_target, template=demo_template[0])
+    yield target
+    drop_database(admin_target, target)
+
+
+@pytest.fixture(scope="module")
+def migrated_module_db(admin_target, demo_template) -> Iterator[Target]:
+    """A database holding the migrated demo, shared by one module's tests."""
+    target = create_database(admin_target, template=demo_template[0])
     yield target
     drop_database(admin_target, target)
 

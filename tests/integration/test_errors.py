@@ -36,10 +36,8 @@ def target_state(target):
 
 
 @pytest.fixture(scope="module")
-def migrated(module_db, demo_sqlite):
-    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", module_db.uri())
-    assert result.returncode == 0, result.stdout + result.stderr
-    return module_db
+def migrated(migrated_module_db):
+    return migrated_module_db
 
 
 def assert_one_line_error(result, *fragments):

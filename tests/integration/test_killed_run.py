@@ -64,8 +64,8 @@ def wait_for(condition, what: str, seconds: float = 120) -> None:
         time.sleep(0.2)
 
 
-def test_sigkill_of_the_client_mid_publish_leaves_the_target_unchanged(fresh_db, demo_sqlite, tmp_path):
-    migrate_ok(demo_sqlite, fresh_db, tmp_path / "first.json")
+def test_sigkill_of_the_client_mid_publish_leaves_the_target_unchanged(migrated_db, demo_sqlite, tmp_path):
+    fresh_db = migrated_db
     before = digests(fresh_db)
     changed = changed_source(tmp_path)
 
@@ -101,11 +101,10 @@ def server_processes(pgdata: Path) -> list[int]:
 
 
 def test_sigkill_of_the_server_mid_sync_then_the_next_run_matches_an_uninterrupted_one(
-    admin_target, fresh_db, demo_sqlite, tmp_path
+    migrated_db, demo_sqlite, tmp_path
 ):
     changed = changed_source(tmp_path)
-    migrate_ok(demo_sqlite, fresh_db, tmp_path / "reference-first.json")
-    _, reference = migrate_ok(changed, fresh_db, tmp_path / "reference-sync.json")
+    _, reference = migrate_ok(changed, migrated_db, tmp_path / "reference-sync.json")
 
     pgdata = tmp_path / "own-server" / "pgdata"
     server = embedded.start(pgdata, database="postgres")

@@ -40,14 +40,21 @@ def server_version(request) -> int:
 
 @pytest.fixture(scope="module")
 def module_db(request, server_version):
-    admin = request.getfixturevalue("admin_target" if server_version == 16 else "admin_target_18")
+    """On 16, a copy of the session's migrated demo (whose first run is the one tested here); on 18, a
+    database of its own, migrated by first_run."""
+    if server_version == 16:
+        yield request.getfixturevalue("migrated_module_db")
+        return
+    admin = request.getfixturevalue("admin_target_18")
     target = create_database(admin)
     yield target
     drop_database(admin, target)
 
 
 @pytest.fixture(scope="module")
-def first_run(module_db, demo_sqlite, tmp_path_factory):
+def first_run(request, module_db, server_version, demo_sqlite, tmp_path_factory):
+    if server_version == 16:
+        return request.getfixturevalue("demo_template")[1]
     return migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "first.json")
 
 

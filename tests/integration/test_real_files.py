@@ -148,7 +148,7 @@ def test_unstorable_text_is_quarantined_with_its_bytes(database, tmp_path):
 
 
 def test_a_copy_changed_before_the_publish_stops_the_run_with_the_target_unchanged(
-    database, demo_sqlite, tmp_path, monkeypatch
+    migrated_db, demo_sqlite, tmp_path, monkeypatch
 ):
     """The staging copy loses a row, or a value, between extract and transform: the file's own count
     and digest catch it, and nothing is published."""
@@ -158,7 +158,7 @@ def test_a_copy_changed_before_the_publish_stops_the_run_with_the_target_unchang
     from alpha_migrate.console import Console
     from alpha_migrate.errors import MigrationError
 
-    migrate_ok(demo_sqlite, database, tmp_path / "first.json")
+    database = migrated_db
     before = digests(database)
     source = copy_with_a_changed_day(demo_sqlite, tmp_path / "changed.db")
     rows = sqlite_count(source, "daily_prices")
@@ -191,8 +191,8 @@ def test_a_copy_changed_before_the_publish_stops_the_run_with_the_target_unchang
         assert json.loads((tmp_path / f"{what}.json").read_text())["status"] == "failed"
 
 
-def test_a_check_failed_after_the_publish_is_named_with_its_rows(database, demo_sqlite, tmp_path):
-    migrate_ok(demo_sqlite, database, tmp_path / "first.json")
+def test_a_check_failed_after_the_publish_is_named_with_its_rows(migrated_db, demo_sqlite, tmp_path):
+    database = migrated_db
     execute(
         database,
         "delete from daily_prices where (ticker, date) = "

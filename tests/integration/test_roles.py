@@ -10,15 +10,15 @@ import pytest
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import invoke, migrate_ok, password_required, query, statements_logged
+from tests.conftest import invoke, password_required, query, statements_logged
 
 BOT_PASSWORD = "bot-secret-7f3a"
 MIGRATOR_PASSWORD = "migrator-secret-51c9"
 
 
 @pytest.fixture(scope="module")
-def with_roles(module_db, demo_sqlite, tmp_path_factory):
-    migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "migrate.json")
+def with_roles(migrated_module_db):
+    module_db = migrated_module_db
     passwords = {"ALPHA_BOT_PASSWORD": BOT_PASSWORD, "ALPHA_MIGRATOR_PASSWORD": MIGRATOR_PASSWORD}
     with statements_logged(module_db) as server_log:
         logged_before = server_log.stat().st_size

@@ -9,15 +9,21 @@ import numpy as np
 import psycopg2
 import pytest
 
-from tests.conftest import invoke, migrate_ok
+from tests.conftest import invoke
 from tests.integration.test_migrate_demo import analyst_dbt_test
 
 NEXT_YEAR = dt.date.today().year + 1
 
 
 @pytest.fixture(scope="module")
-def migrated(module_db, demo_sqlite, tmp_path_factory):
-    return migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "migrate.json")
+def module_db(migrated_module_db):
+    return migrated_module_db
+
+
+@pytest.fixture(scope="module")
+def migrated(demo_template):
+    """The demo's migration (its copy is module_db)."""
+    return demo_template[1]
 
 
 def series_from_sqlite(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
