@@ -28,7 +28,7 @@ quarantined as (
     where
         staged.outcome = 'rejected'
         and exists (
-            select 1 from {{ source('quarantine', 'rejected_rows') }} as q
+            select 1 from {{ alpha_quarantine_relation() }} as q
             where
                 q.source_table = '{{ source_table }}'
                 and q.sqlite_rowid = staged.sqlite_rowid
