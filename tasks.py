@@ -4,6 +4,7 @@ Numeric options have text defaults: invoke would cast them to an int itself, wit
 value; alpha_migrate.arguments checks them instead, with one line that names the option.
 
 invoke migrate [--sqlite PATH] [--dsn DSN] [--report PATH] [--max-rejects N] [--mirror] [--roles] [--verbose] [--debug]
+invoke export [--dsn DSN] [--sqlite OUT.db] [--debug]
 invoke bench [--sizes N,N] [--dsn DSN] [--repeats N] [--pandas-rows N]
 invoke demo-db [--out PATH] [--end YYYY-MM-DD]
 invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
@@ -62,6 +63,21 @@ def migrate(
 
 @task(
     help={
+        "dsn": "PostgreSQL to export from (default: $ALPHA_PG_DSN, else embedded)",
+        "sqlite": "the new SQLite file to write; an existing file is refused (default: sector_etfs.export.db)",
+        "debug": "show tracebacks",
+    }
+)
+def export(c, dsn=None, sqlite="sector_etfs.export.db", debug=False):
+    """Write PostgreSQL's two tables into a new SQLite file of the plan's section 2 schema: the way back."""
+    from alpha_migrate.export import export as run
+    from alpha_migrate.migrate import resolve_target
+
+    guarded(lambda: run(resolve_target(dsn)[0], Path(sqlite)), debug)
+
+
+@task(
+    help={
         "sqlite": "SQLite source (default: sector_etfs.db in the working folder)",
         "dsn": "target PostgreSQL 16 (default: $ALPHA_PG_DSN, else embedded)",
         "reports_dir": "where the Markdown, JSON and PNG go (default: reports/)",
@@ -99,11 +115,13 @@ def partitions(c, dsn=None, ahead="1"):
     from alpha_migrate.arguments import whole_number
     from alpha_migrate.migrate import resolve_target
     from alpha_migrate.partitions import ensure_partitions, render_listing
+    from alpha_migrate.write_lock import write_lock
 
     def run():
         years = whole_number("ahead", ahead)
         target, _ = resolve_target(dsn)
-        return ensure_partitions(target, years, echo=lambda line: None)
+        with write_lock(target, "invoke partitions") as held:
+            return ensure_partitions(target, years, echo=lambda line: None, env=held)
 
     for line in render_listing(*guarded(run)):
         print(line)
@@ -114,8 +132,14 @@ def roles(c, dsn=None):
     """Create the roles alpha_reader, alpha_bot and alpha_migrator (passwords from the environment)."""
     from alpha_migrate.migrate import resolve_target
     from alpha_migrate.roles import ensure_roles
+    from alpha_migrate.write_lock import write_lock
 
-    for line in guarded(lambda: ensure_roles(resolve_target(dsn)[0])):
+    def run():
+        target, _ = resolve_target(dsn)
+        with write_lock(target, "invoke roles"):
+            return ensure_roles(target)
+
+    for line in guarded(run):
         print(line)
 
 
@@ -124,14 +148,17 @@ def roles(c, dsn=None):
         "run": "the run id (default: the latest run that quarantined rows)",
         "dsn": "target PostgreSQL (default: $ALPHA_PG_DSN, else embedded)",
         "limit": "show at most this many rows (default 100)",
+        "prune": "instead, delete the quarantine of all runs but the latest --keep ones",
+        "keep": "with --prune: how many runs' quarantines to keep (default 10)",
     }
 )
-def rejects(c, run=None, dsn=None, limit="100"):
-    """List the quarantined rows of a run: source table, SQLite rowid, reason, raw values."""
+def rejects(c, run=None, dsn=None, limit="100", prune=False, keep="10"):
+    """List the quarantined rows of a run: source table, SQLite rowid, reason, raw values; or prune old runs."""
     from alpha_migrate import target_db
     from alpha_migrate.arguments import whole_number
     from alpha_migrate.migrate import resolve_target
-    from alpha_migrate.quarantine import list_rejects
+    from alpha_migrate.quarantine import list_rejects, prune_rejects
+    from alpha_migrate.write_lock import write_lock
 
     def show():
         rows = whole_number("limit", limit, minimum=1)
@@ -139,6 +166,16 @@ def rejects(c, run=None, dsn=None, limit="100"):
         with target_db.connect(target) as con:
             return list_rejects(con, run, rows)
 
+    def prune_old():
+        runs = whole_number("keep", keep)
+        target, _ = resolve_target(dsn)
+        with write_lock(target, "invoke rejects --prune"), target_db.connect(target) as con:
+            return runs, prune_rejects(con, runs)
+
+    if prune:
+        kept, (runs, rows) = guarded(prune_old)
+        print(f"deleted the quarantine of {runs} runs ({rows:,} rows); kept the latest {kept} runs'")
+        return
     run_id, rows = guarded(show)
     if not rows:
         print(f"no quarantined rows{f' for run {run_id}' if run_id else ''}")
@@ -208,10 +245,10 @@ def lint(c):
 @task(pre=[lint], help={"quick": "lint and the unit tests only (no PostgreSQL migrations), in about a minute"})
 def test(c, quick=False):
     """The whole suite: lint, then pytest (real PostgreSQL 16 and 18, real dbt runs, real SQLite files)."""
-    paths = "tests/unit" if quick else ""
+    # Two workers, a module each at a time (module fixtures stay whole); --durations says where time goes.
+    options = "tests/unit" if quick else "-n 2 --dist loadfile"
     with c.cd(str(PROJECT_DIR)):
-        # --durations: every run says where the suite's time goes.
-        c.run(f"{sys.executable} -m pytest --durations=15 {paths}", echo=True, pty=False)
+        c.run(f"{sys.executable} -m pytest --durations=15 {options}", echo=True, pty=False)
 
 
 @task
@@ -269,4 +306,4 @@ def env(c, dsn=None):
 
 
 db = Collection("db", start, stop, status, psql, env)
-namespace = Collection(migrate, verify, rejects, partitions, roles, bench, demo_db, lint, test, db)
+namespace = Collection(migrate, export, verify, rejects, partitions, roles, bench, demo_db, lint, test, db)

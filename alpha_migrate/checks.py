@@ -41,7 +41,7 @@ def failed_checks(results) -> list[FailedCheck]:
     """From a dbt invocation's results: every test that failed or errored (warnings are not failures)."""
     failed = []
     for result in getattr(results, "results", None) or []:
-        node = result.node
+        node = getattr(result, "node", None)  # a run-operation's result has none
         if getattr(node, "resource_type", None) != "test" or str(result.status) not in ("fail", "error"):
             continue
         failures = result.failures if str(result.status) == "fail" else None

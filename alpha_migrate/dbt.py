@@ -80,7 +80,9 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
             checks = failed_checks(result.result)
             if checks:
                 raise ChecksFailed(checks, command[0])
-            reason = f": {target.redact(str(result.exception))}" if result.exception else ": see its output above"
+            # dbt's message spans lines ("Database Error", then libpq's reason): the error is one line.
+            detail = [line.strip() for line in target.redact(str(result.exception or "")).splitlines() if line.strip()]
+            reason = f": {': '.join(detail)}" if detail else ": see its output above"
             raise MigrationError(f"dbt {command[0]} failed{reason}")
         return result
 

@@ -22,6 +22,11 @@ DBT_ENV = {
     "password": "ALPHA_PG_PASSWORD",
     "dbname": "ALPHA_PG_DBNAME",
     "sslmode": "ALPHA_PG_SSLMODE",
+    # The CA to check the server against (verify-ca, verify-full) and a client certificate: psycopg2 and
+    # DuckDB take them from the DSN; without them dbt would look in ~/.postgresql/ and fail.
+    "sslrootcert": "ALPHA_PG_SSLROOTCERT",
+    "sslcert": "ALPHA_PG_SSLCERT",
+    "sslkey": "ALPHA_PG_SSLKEY",
 }
 
 
@@ -81,10 +86,17 @@ class Target:
         return redact_secrets(text.replace(self.password, MASK) if self.password else text)
 
     def dbt_env(self, schema: str = "public") -> dict[str, str]:
+        """Without a password, none is set: dbt's profile falls back to PGPASSWORD, then ~/.pgpass, as libpq
+        does for psycopg2 and DuckDB."""
         env = {var: self.params[key] for key, var in DBT_ENV.items() if key in self.params}
-        env.setdefault("ALPHA_PG_PASSWORD", "")
         env["ALPHA_PG_SCHEMA"] = schema
         return env
+
+    def without_password(self) -> tuple["Target", dict[str, str]]:
+        """This target with its password moved into the environment (PGPASSWORD), for a child process:
+        a command line is visible to every user of the machine."""
+        params = {k: v for k, v in self.params.items() if k != "password"}
+        return Target(params), ({"PGPASSWORD": self.password} if self.password else {})
 
 
 # A password in a connection URI (`scheme://user:secret@`) or a key=value string (`password=secret`).

@@ -5,6 +5,7 @@ import json
 import os
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from alpha_migrate.roles import ensure_roles
 from alpha_migrate.source import take_snapshot
 from alpha_migrate.source_check import SourceDigests, check_staging_copy
 from alpha_migrate.verify import verify_apart
+from alpha_migrate.write_lock import write_lock
 
 DSN_ENV = "ALPHA_PG_DSN"
+PASSWORD_ENV = "ALPHA_PG_PASSWORD"
 
 
 @dataclass
@@ -44,7 +47,12 @@ def resolve_target(dsn: str | None) -> tuple[Target, bool]:
     """--dsn, else ALPHA_PG_DSN, else the embedded server (started when needed). True if embedded."""
     dsn = dsn or os.environ.get(DSN_ENV)
     if dsn:
-        return Target.parse(dsn), False
+        target = Target.parse(dsn)
+        # ALPHA_PG_PASSWORD is dbt's profile variable: every client of the run uses it alike.
+        password = os.environ.get(PASSWORD_ENV)
+        if password and not target.password:
+            target = Target({**target.params, "password": password})
+        return target, False
     return embedded.start(), True
 
 
@@ -64,6 +72,7 @@ def migrate(options: Options, console: Console) -> dict:
     console.open_log(log_path(report_path))
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
     target = source_digests = None
+    lock = ExitStack()
     try:
         with console.step("connect", "connecting to PostgreSQL (16 or newer)"):
             target, is_embedded = resolve_target(options.dsn)
@@ -73,7 +82,8 @@ def migrate(options: Options, console: Console) -> dict:
         with target_db.connect(target) as con:
             summary["server_version"] = target_db.check_server(con)
             console.say(f"      {target.masked} (PostgreSQL {summary['server_version']})")
-            target_db.take_migration_lock(con)
+            # Held through verify and roles: no other writer between this run's extract and its end.
+            held = lock.enter_context(write_lock(target, "invoke migrate"))
             with console.step("snapshot", f"snapshot of {options.sqlite} (SQLite online backup)"):
                 snapshot = take_snapshot(options.sqlite, SNAPSHOT_DIR)
                 summary.update(
@@ -96,7 +106,7 @@ def migrate(options: Options, console: Console) -> dict:
                     )
                     console.say(f"      {table}: copied {how}, {staged['rows_copied']:,} rows{identity}")
             dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
-            run_env = {RUN_ID_VARIABLE: run_id}
+            run_env = {RUN_ID_VARIABLE: run_id, **held}
 
             def dbt(*args: str) -> None:
                 # dbt's node lines to the log, its error lines to the screen as well
@@ -173,6 +183,7 @@ def migrate(options: Options, console: Console) -> dict:
         summary["error"] = _interrupted(target, run_id)
         raise Interrupted(summary["error"]) from None
     finally:
+        lock.close()
         if source_digests is not None:
             source_digests.stop()
         summary["phases"] = console.timings

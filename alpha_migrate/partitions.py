@@ -8,14 +8,15 @@ from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 
 
-def ensure_partitions(target: Target, ahead: int, echo=print) -> tuple[int, list[tuple]]:
+def ensure_partitions(target: Target, ahead: int, echo=print, env=None) -> tuple[int, list[tuple]]:
     """Create what is missing (every year with data, this year, `ahead` more); returns (created, listing)."""
     if ahead < 0:
         raise MigrationError("--ahead must be 0 or more")
     with target_db.connect(target) as con:
         target_db.require_migrated(con, target)
         before = {row[0] for row in target_db.partitions(con)}
-        run_dbt(["run-operation", "create_yearly_partitions", "--args", json.dumps({"ahead": ahead})], target, echo)
+        operation = ["run-operation", "create_yearly_partitions", "--args", json.dumps({"ahead": ahead})]
+        run_dbt(operation, target, echo, env)
         listing = target_db.partitions(con)
     return len({row[0] for row in listing} - before), listing
 

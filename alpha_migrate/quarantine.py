@@ -60,3 +60,25 @@ def list_rejects(con, run_id: str | None, limit: int) -> tuple[str | None, list[
             (run_id, limit),
         )
         return run_id, cur.fetchall()
+
+
+def prune_rejects(con, keep_runs: int) -> tuple[int, int]:
+    """Delete the quarantine of every run but the latest `keep_runs` that quarantined rows (each run
+    quarantines every reject still in the file, so the latest holds all current ones); returns (runs,
+    rows) deleted."""
+    with con.cursor() as cur:
+        cur.execute("select to_regclass('staging.rejected_rows') is not null")
+        if not cur.fetchone()[0]:
+            return 0, 0
+        cur.execute(
+            """with runs as (
+                   select run_id, max(quarantined_at) as at from staging.rejected_rows group by run_id
+               ), pruned as (
+                   delete from staging.rejected_rows
+                   where run_id in (select run_id from runs order by at desc offset %s)
+                   returning run_id
+               )
+               select count(distinct run_id), count(*) from pruned""",
+            (keep_runs,),
+        )
+        return cur.fetchone()

@@ -11,14 +11,14 @@ from alpha_migrate.errors import MigrationError
 MIN_SERVER_VERSION = 160000
 TARGET_TABLES = ("daily_prices", "portfolio_v1_performance")
 PARTITIONED_TABLE = "daily_prices"
-# One lock key for every migration into a database, so two runs never interleave.
-MIGRATION_LOCK_KEY = 0x414C504841  # "ALPHA"
 
 
 @contextmanager
-def connect(target: Target, autocommit: bool = True) -> Iterator["psycopg2.extensions.connection"]:
+def connect(
+    target: Target, autocommit: bool = True, application_name: str = "alpha_migrate"
+) -> Iterator["psycopg2.extensions.connection"]:
     try:
-        con = psycopg2.connect(target.libpq(), connect_timeout=10, application_name="alpha_migrate")
+        con = psycopg2.connect(target.libpq(), connect_timeout=10, application_name=application_name)
     except psycopg2.OperationalError as exc:
         reason = target.redact(str(exc)).strip().splitlines()
         raise MigrationError(
@@ -41,13 +41,6 @@ def check_server(con) -> str:
     with con.cursor() as cur:
         cur.execute("show server_version")
         return cur.fetchone()[0]
-
-
-def take_migration_lock(con) -> None:
-    with con.cursor() as cur:
-        cur.execute("select pg_try_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
-        if not cur.fetchone()[0]:
-            raise MigrationError("another migration into this database is running: wait for it to finish")
 
 
 def require_migrated(con, target: Target) -> None:

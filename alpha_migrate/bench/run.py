@@ -62,9 +62,11 @@ def source_years(sqlite: Path) -> range:
 
 def measure_migrate(sqlite: Path, target: Target, logs: Path, name: str = "migrate") -> dict:
     report = logs / f"{name}.json"
+    child, password = target.without_password()
     measured = run_measured(
-        [INVOKE, "migrate", "--sqlite", str(sqlite), "--dsn", target.uri(), "--report", str(report)],
+        [INVOKE, "migrate", "--sqlite", str(sqlite), "--dsn", child.uri(), "--report", str(report)],
         logs / f"{name}.log",
+        password,
     )
     if measured.returncode != 0:
         raise MigrationError(f"invoke migrate failed during the bench: see {logs / f'{name}.log'}")
@@ -84,9 +86,11 @@ def measure_pandas(sqlite: Path, target: Target, years: range, logs: Path) -> di
     con.autocommit = True
     with con.cursor() as cur:
         limit.create_table(cur, years, with_keys=True, table="bench_pandas_prices")
+    child, password = target.without_password()
     measured = run_measured(
-        [sys.executable, "-m", "alpha_migrate.bench.pandas_load", str(sqlite), target.uri(), "bench_pandas_prices"],
+        [sys.executable, "-m", "alpha_migrate.bench.pandas_load", str(sqlite), child.uri(), "bench_pandas_prices"],
         logs / "pandas.log",
+        password,
     )
     with con.cursor() as cur:
         cur.execute("drop table bench_pandas_prices")

@@ -22,8 +22,10 @@
     {#- Explicit: dbt's connection may commit each statement on its own (checked with now()). -#}
     {% do run_query('begin') %}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
-    {#- No record table before the first extract: an analyst's dbt build on raw tables made otherwise. -#}
-    {%- set changes_recorded = adapter.get_relation(this.database, 'staging', 'raw_changes') is not none -%}
+    {#- No record table before the first extract: an analyst's dbt build on raw tables made otherwise. A
+        sandbox classifies in full and leaves production's recorded changes to production. -#}
+    {%- set changes_recorded = not alpha_is_sandbox()
+        and adapter.get_relation(this.database, 'staging', 'raw_changes') is not none -%}
     {%- set changes_through = run_query(
         "select coalesce(max(seq), 0) from staging.raw_changes where source_table = '" ~ source_table ~ "'"
     ).rows[0][0] if changes_recorded else 0 -%}
@@ -77,7 +79,7 @@
     {%- endif -%}
 
     {% call statement('record_classification') -%}
-        insert into staging.classified_runs (run_id, model, source_table, incremental, reclassified, changes_through)
+        insert into {{ alpha_staging_schema() }}.classified_runs (run_id, model, source_table, incremental, reclassified, changes_through)
         select
             '{{ alpha_run_id() }}', '{{ this.identifier }}', '{{ source_table }}', {{ incremental }}, count(*),
             {{ changes_through }}

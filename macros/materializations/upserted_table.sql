@@ -2,8 +2,9 @@
   A table that is created once and then kept. dbt's `table` materialization builds `<name>__dbt_tmp` and
   renames it over the old table: that would rename the partitions' parent, drop what readers hold open,
   and lose rows a Bot wrote. Here instead:
-    1. the first run creates the table from the model's contract (columns, types, NOT NULL), range-
-       partitioned when `partition_by` is configured, with no key yet;
+    1. the first run creates the table from the model's contract (columns, types, NOT NULL, primary
+       key), range-partitioned when `partition_by` is configured: a client writing before the first
+       publish meets the key (the publish drops and rebuilds it around its bulk load, under a lock);
     2. pre-hooks run (they create the partitions the rows need, before any row arrives);
     3. the rows are published by `publish_table` (macros/publish): in this model's transaction under a
        plain `dbt build`; or, with `--vars '{publish: deferred}'` (what `invoke migrate` passes), the
@@ -35,6 +36,7 @@
                 partition by range ({{ adapter.quote(config.get('partition_by').field) }})
             {%- endif %}
         {%- endcall %}
+        {% do ensure_primary_key(target_relation, model.constraints) %}
     {%- endif -%}
 
     {#- Explicit: dbt's connection may commit each statement on its own (checked with now()). -#}
@@ -46,9 +48,9 @@
             create or replace view {{ pending_relation(target_relation) }} as {{ sql }}
         {%- endcall %}
     {%- else -%}
-        {% do publish_table(model, target_relation, sql) %}
+        {% set response = publish_table(model, target_relation, sql) %}
         {#- dbt reports the statement named `main`: here, the load. -#}
-        {% do store_result('main', response=load_result('load_' ~ target_relation.identifier).response) %}
+        {% do store_result('main', response=response) %}
     {%- endif -%}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
@@ -60,5 +62,5 @@
 
 
 {% macro pending_relation(relation) -%}
-    {{ return(api.Relation.create(database=relation.database, schema='staging', identifier='pending_' ~ relation.identifier, type='view')) }}
+    {{ return(api.Relation.create(database=relation.database, schema=alpha_staging_schema(), identifier='pending_' ~ relation.identifier, type='view')) }}
 {%- endmacro %}

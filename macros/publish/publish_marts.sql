@@ -10,6 +10,7 @@
         | sort(attribute='name') -%}
     {#- Explicit: dbt's operation connection commits each statement on its own (checked with now()). -#}
     {%- do run_query('begin') -%}
+    {%- do run_write_lock() -%}
     {%- for node in marts -%}
         {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
         {%- set pending = relation and load_cached_relation(pending_relation(relation)) -%}

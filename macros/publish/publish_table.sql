@@ -1,11 +1,16 @@
 {#-
   Publish `rows_sql` (the rows of the model `node`, typed by its contract) into `relation`, inside the
-  caller's transaction, and record what changed in staging.sync_runs:
-    - first load (the table has no primary key yet): a plain INSERT into the bare partitions, then the
-      primary key and the indexes named in `meta.indexes`, each built once, in one sort;
+  caller's transaction, record what changed in staging.sync_runs, and return the load's response:
+    - first load (the table, created with its primary key, is still empty): the table is locked, the
+      key dropped, the rows go into the bare partitions with a plain INSERT, then the primary key and
+      the indexes named in `meta.indexes` are built once each, in one sort, before the commit. No client
+      ever sees the table without its key; a row the Bot wrote before the lock makes this a sync;
     - later runs: the rows that are new or differ are found with one join against the table, then
       upserted in key order (the order the Bot is asked to write in, so the two cannot deadlock).
       Unchanged rows are not written at all, so a daily sync touches only the partitions it changes.
+      Inserted and updated are counted from the upsert's own RETURNING: a Bot write in between that
+      makes a row equal to the source leaves it unwritten and uncounted. (A key new at the join and
+      inserted by the Bot before the upsert counts as inserted.)
   On a sync `rows_sql` holds only the rows the run reclassified; `unchanged` counts against every loaded
   row of `meta.staging_model`.
   Rows that exist only in the table (the Bot's) are kept, unless `--vars '{mirror: true}'`: then keys
@@ -20,18 +25,24 @@
     {%- set matches = [] -%}
     {%- for key in keys -%}{%- do matches.append('incoming.' ~ key ~ ' = existing.' ~ key) -%}{%- endfor -%}
     {%- set meta = node.config.meta -%}
-    {%- set first_load = not alpha_has_primary_key(relation) -%}
+    {%- set first_load = alpha_is_empty(relation) -%}
+    {%- if first_load -%}
+        {%- do run_query('lock table ' ~ relation ~ ' in access exclusive mode') -%}
+        {%- set first_load = alpha_is_empty(relation) -%}
+    {%- endif -%}
     {%- set changes = 'alpha_changes_' ~ relation.identifier -%}
 
     {%- set loaded = run_query(
         'select count(*) from ' ~ ref(meta.staging_model) ~ " where outcome = 'loaded'"
     ).rows[0][0] -%}
     {%- if first_load -%}
+        {%- do drop_primary_key(relation, node.constraints) -%}
         {% call statement('load_' ~ relation.identifier) -%}
             insert into {{ relation }} ({{ columns | join(', ') }})
             select {{ columns | join(', ') }} from ({{ rows_sql }}) as incoming
         {%- endcall %}
-        {%- set inserted, updated = load_result('load_' ~ relation.identifier).response.rows_affected, 0 -%}
+        {%- set response = load_result('load_' ~ relation.identifier).response -%}
+        {%- set inserted, updated = response.rows_affected, 0 -%}
     {%- else -%}
         {% call statement('find_changes_' ~ relation.identifier) -%}
             create temp table {{ changes }} on commit drop as
@@ -43,11 +54,8 @@
                 or (incoming.{{ values | join(', incoming.') }})
                 is distinct from (existing.{{ values | join(', existing.') }})
         {%- endcall %}
-        {%- set counted = run_query(
-            'select count(*) filter (where is_new), count(*) filter (where not is_new) from ' ~ changes
-        ).rows[0] -%}
-        {%- set inserted, updated = counted[0], counted[1] -%}
-        {% call statement('load_' ~ relation.identifier) -%}
+        {% call statement('load_' ~ relation.identifier, fetch_result=True) -%}
+            with written as (
             insert into {{ relation }} as existing ({{ columns | join(', ') }})
             select {{ columns | join(', ') }} from {{ changes }}
             order by {{ keys | join(', ') }}
@@ -57,7 +65,15 @@
             {%- endfor %}
             where (existing.{{ values | join(', existing.') }})
                 is distinct from (excluded.{{ values | join(', excluded.') }})
+            {#- Not xmax: PostgreSQL 16 cannot return system columns of a partitioned table. #}
+            returning {{ keys | join(', ') }}
+            )
+            select count(*) filter (where changed.is_new), count(*) filter (where not changed.is_new)
+            from written join {{ changes }} as changed using ({{ keys | join(', ') }})
         {%- endcall %}
+        {%- set loaded_result = load_result('load_' ~ relation.identifier) -%}
+        {%- set response, counted = loaded_result.response, loaded_result.table.rows[0] -%}
+        {%- set inserted, updated = counted[0], counted[1] -%}
     {%- endif -%}
     {%- do ensure_primary_key(relation, node.constraints) -%}
     {%- for index in meta.get('indexes', []) -%}
@@ -79,12 +95,18 @@
     {%- do alpha_consume_classification(ref(meta.staging_model)) -%}
 
     {% call statement('record_' ~ relation.identifier) -%}
-        insert into staging.sync_runs (run_id, table_name, first_load, loaded, inserted, updated, unchanged, deleted)
+        insert into {{ alpha_staging_schema() }}.sync_runs (run_id, table_name, first_load, loaded, inserted, updated, unchanged, deleted)
         values (
             '{{ alpha_run_id() }}', '{{ relation.identifier }}', {{ first_load }},
             {{ loaded }}, {{ inserted }}, {{ updated }}, {{ loaded - inserted - updated }}, {{ deleted }}
         )
     {%- endcall %}
+    {{ return(response) }}
+{% endmacro %}
+
+
+{% macro alpha_is_empty(relation) %}
+    {{ return(not run_query('select exists (select from ' ~ relation ~ ')').rows[0][0]) }}
 {% endmacro %}
 
 

@@ -14,6 +14,16 @@
 
 
 {#-
+  The quarantine's table, staging.rejected_rows: made here (ensure_run_tables), written by the marts'
+  pre-hooks, read by the reconciles_with_source test and `invoke rejects`. Neither a model nor a source
+  (it is written by this project, not loaded from outside); documented in macros/quarantine/_quarantine.yml.
+-#}
+{% macro alpha_quarantine_relation() %}
+    {{ return(api.Relation.create(database=target.database, schema=alpha_staging_schema(), identifier='rejected_rows', type='table')) }}
+{% endmacro %}
+
+
+{#-
   The run's bookkeeping tables, made once before any model (on-run-start): two marts creating them at
   once would collide. sync_runs: what each publish changed, per table (macros/publish/publish_table.sql);
   classified_runs: how each staging model was classified (macros/materializations/classified_table.sql).
@@ -21,8 +31,8 @@
 {% macro ensure_run_tables() %}
     {%- if not execute %}{{ return('') }}{% endif -%}
     {%- call statement('ensure_run_tables') -%}
-        create schema if not exists staging;
-        create table if not exists staging.rejected_rows (
+        create schema if not exists {{ alpha_staging_schema() }};
+        create table if not exists {{ alpha_quarantine_relation() }} (
             run_id text not null,
             source_table text not null,
             sqlite_rowid bigint not null,
@@ -31,7 +41,7 @@
             quarantined_at timestamptz not null default now(),
             primary key (run_id, source_table, sqlite_rowid)
         );
-        create table if not exists staging.sync_runs (
+        create table if not exists {{ alpha_staging_schema() }}.sync_runs (
             run_id text not null,
             table_name text not null,
             first_load boolean not null,
@@ -43,7 +53,7 @@
             published_at timestamptz not null default now(),
             primary key (run_id, table_name)
         );
-        create table if not exists staging.classified_runs (
+        create table if not exists {{ alpha_staging_schema() }}.classified_runs (
             run_id text not null,
             model text not null,
             source_table text not null,
@@ -61,9 +71,9 @@
 {% macro quarantine_rejects(staging_model, source_table) %}
     {%- if not execute %}{{ return('') }}{% endif -%}
     {%- call statement('quarantine_' ~ source_table) -%}
-        delete from staging.rejected_rows
+        delete from {{ alpha_quarantine_relation() }}
         where run_id = '{{ alpha_run_id() }}' and source_table = '{{ source_table }}';
-        insert into staging.rejected_rows (run_id, source_table, sqlite_rowid, reason, raw_values)
+        insert into {{ alpha_quarantine_relation() }} (run_id, source_table, sqlite_rowid, reason, raw_values)
         select '{{ alpha_run_id() }}', '{{ source_table }}', sqlite_rowid, reject_reason, raw_values
         from {{ staging_model }}
         where outcome = 'rejected'

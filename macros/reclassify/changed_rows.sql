@@ -11,7 +11,8 @@
 -#}
 {% macro alpha_classifies_incrementally() %}
     {#- No `this` in a dbt unit test: it classifies its given rows in full. -#}
-    {%- if not execute or this is none or should_full_refresh() or load_cached_relation(this) is none -%}
+    {%- if not execute or this is none or should_full_refresh() or load_cached_relation(this) is none
+        or alpha_is_sandbox() -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set incremental_sql -%}
@@ -53,11 +54,11 @@
 {#- This run's classification of `staging_relation` (a row of staging.classified_runs), or none. -#}
 {% macro alpha_classification(staging_relation) %}
     {#- Not at parse time; nor before any run made the table (sqlfluff compiles against any database). -#}
-    {%- if not execute or adapter.get_relation(staging_relation.database, 'staging', 'classified_runs') is none -%}
+    {%- if not execute or adapter.get_relation(staging_relation.database, alpha_staging_schema(), 'classified_runs') is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set classification_sql -%}
-        select incremental, changes_through, source_table from staging.classified_runs
+        select incremental, changes_through, source_table from {{ alpha_staging_schema() }}.classified_runs
         where run_id = '{{ alpha_run_id() }}' and model = '{{ staging_relation.identifier }}'
     {%- endset -%}
     {%- set rows = run_query(classification_sql).rows -%}

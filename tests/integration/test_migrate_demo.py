@@ -164,11 +164,18 @@ def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run
     assert leftovers == []
 
 
-def analyst_dbt_test(target, profiles_dir, command: str = "test"):
+def analyst_dbt_test(target, profiles_dir, command: str = "test", *options: str):
     """The analyst path from the README: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*."""
     shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "--no-use-colors", command, "--profiles-dir", str(profiles_dir)],
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "--no-use-colors",
+            command,
+            *options,
+            "--profiles-dir",
+            str(profiles_dir),
+        ],
         cwd=PROJECT_DIR,
         env={**os.environ, **target.dbt_env()},
         capture_output=True,
@@ -182,7 +189,8 @@ def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tm
     assert result.returncode == 0, result.stdout
     assert re.search(r"Done\. PASS=(\d+) WARN=0 ERROR=0", result.stdout)
     assert int(re.search(r"PASS=(\d+)", result.stdout).group(1)) >= 10
-    # The dbt unit tests of the data rules (models/staging/_staging.yml) are part of a plain `dbt test`.
+    # The dbt unit tests of the data rules (models/staging/sqlite/_sqlite__models.yml) are part of a plain
+    # `dbt test`.
     assert len(re.findall(r"PASS stg_\w+::stg_\w+", result.stdout)) == 4, result.stdout
 
 
