@@ -8,6 +8,7 @@ invoke export [--dsn DSN] [--sqlite OUT.db] [--debug]
 invoke bench [--sizes N,N] [--dsn DSN] [--repeats N] [--pandas-rows N]
 invoke demo-db [--out PATH] [--end YYYY-MM-DD]
 invoke db.start | db.stop | db.status | db.psql | db.env [--dsn DSN]
+invoke docs [--dsn DSN] [--serve]
 invoke lint | test
 """
 
@@ -226,6 +227,29 @@ def bench(c, sizes="1000000,5000000", dsn=None, repeats="5", pandas_rows="100000
     guarded(measure, debug)
 
 
+@task(
+    help={
+        "dsn": "the database whose catalog the site describes (default: $ALPHA_PG_DSN, else embedded)",
+        "serve": "then serve it on http://localhost:8080 (dbt docs serve) until Ctrl-C",
+    }
+)
+def docs(c, dsn=None, serve=False):
+    """dbt docs generate: one static HTML page (target/static_index.html) with lineage and exposures."""
+    from alpha_migrate.dbt import run_dbt
+    from alpha_migrate.migrate import resolve_target
+    from alpha_migrate.paths import PROJECT_DIR
+
+    target, _ = guarded(lambda: resolve_target(dsn))
+    guarded(lambda: run_dbt(["docs", "generate", "--static"], target, echo=lambda line: None))
+    print(f"written: {PROJECT_DIR / 'target' / 'static_index.html'} (open it in a browser; no server needed)")
+    if serve:
+        from alpha_migrate.dbt import dbt_environment
+        from alpha_migrate.paths import DBT_PROFILES_DIR
+
+        dbt = Path(sys.executable).parent / "dbt"
+        c.run(f"{dbt} docs serve --profiles-dir {DBT_PROFILES_DIR}", env=dbt_environment(target))
+
+
 @task
 def lint(c):
     """ruff on Python; sqlfluff (dbt templater, postgres dialect) on SQL, which needs a live database."""
@@ -306,4 +330,4 @@ def env(c, dsn=None):
 
 
 db = Collection("db", start, stop, status, psql, env)
-namespace = Collection(migrate, export, verify, rejects, partitions, roles, bench, demo_db, lint, test, db)
+namespace = Collection(migrate, export, verify, docs, rejects, partitions, roles, bench, demo_db, lint, test, db)

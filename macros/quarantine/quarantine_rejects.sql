@@ -65,6 +65,8 @@
             primary key (run_id, model)
         )
     {%- endcall -%}
+    {#- Committed here, on the connection that made them: dbt may run each hook on its own. -#}
+    {%- do adapter.commit() -%}
 {% endmacro %}
 
 
