@@ -39,7 +39,7 @@ class TableExport:
 TABLES = (
     TableExport(
         "daily_prices",
-        """select ticker, to_char(date::timestamp, 'YYYY-MM-FMDD'), raw_close::float8, adj_close::float8, volume
+        """select ticker, to_char(date::timestamp, 'YYYY-MM-DD'), raw_close::float8, adj_close::float8, volume
            from public.daily_prices order by ticker, date""",
         5,
     ),
@@ -58,16 +58,20 @@ def export(target: Target, out: Path, echo: Callable[[str], None] = print) -> di
     started = time.perf_counter()
     out = Path(out)
     refuse_existing(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
     echo(f"export {target.masked} (one REPEATABLE READ snapshot) into {out}")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         rows = write_snapshot(target, partial)
         check_counts(partial, rows)
         make_durable(partial)
         move_into_place(partial, out)
+    except (OSError, sqlite3.Error) as exc:
+        # A full disk, a folder that is a file, no permission: the file's side, said in one line.
+        raise MigrationError(f"cannot write {out}: {exc}; nothing was written") from exc
     finally:
-        partial.unlink(missing_ok=True)
+        if partial.exists():  # False, not an error, where the folder could not be made
+            partial.unlink()
     for table, count in rows.items():
         echo(f"  {table}: {count:,} rows")
     megabytes = out.stat().st_size / 1024 / 1024

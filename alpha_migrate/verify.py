@@ -25,6 +25,7 @@ from alpha_migrate.errors import MigrationError
 from alpha_migrate.extract import connect_duckdb, source_relations, sql_literal
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.risk_metrics import BENCHMARK, METRICS, PORTFOLIO, metrics_sql, to_stats
+from alpha_migrate.rounding import rounding_bound
 from alpha_migrate.source import take_snapshot
 
 # The target side of the same rows: those the last migration loaded (rows written straight to PostgreSQL,
@@ -133,18 +134,37 @@ def render_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+# portfolio_v1_performance.cumulative_alpha is numeric(8,6) in the plan.
+ALPHA_SCALE = 6
+
+
 def write_chart(path: Path, alpha: dict) -> None:
+    """Source and target on one axis (they should look like one line), and below, their difference on
+    each date against the rounding bound it must stay within: agreement at a glance."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    for axis, (side, label) in zip(axes, (("source", "SQLite source"), ("target", "PostgreSQL target")), strict=True):
-        points = [point for point in alpha[side] if point[1] is not None]  # the source may hold a NULL alpha
-        axis.plot([p[0] for p in points], [float(p[1]) for p in points], linewidth=1)
-        axis.set_title(f"portfolio_v1_performance.cumulative_alpha: {label}")
-        axis.set_ylabel("cumulative alpha")
+    # The source may hold a NULL alpha: such a day is compared nowhere, and drawn nowhere.
+    source = {day: value for day, value in alpha["source"] if value is not None}
+    target = {day: value for day, value in alpha["target"] if value is not None}
+    figure, (values, differences) = plt.subplots(
+        2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+    )
+    for side, label, style in ((source, "SQLite source", "-"), (target, "PostgreSQL target", "--")):
+        days = sorted(side)
+        values.plot(days, [float(side[d]) for d in days], style, linewidth=1, label=label)
+    values.set_title("portfolio_v1_performance.cumulative_alpha")
+    values.set_ylabel("cumulative alpha")
+    values.legend()
+    both = sorted(source.keys() & target.keys())
+    bounds = [float(rounding_bound(float(source[d]), ALPHA_SCALE)) for d in both]
+    differences.plot(both, [float(target[d]) - float(source[d]) for d in both], linewidth=1, label="target - source")
+    differences.fill_between(both, [-b for b in bounds], bounds, alpha=0.2, label="rounding bound")
+    differences.set_ylabel("difference")
+    differences.legend()
+    for axis in (values, differences):
         axis.grid(True, alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
