@@ -99,8 +99,10 @@ def migrator_needs_its_password(with_roles):
 
 
 def test_the_migration_owner_syncs_and_no_output_log_or_report_holds_a_password(
-    migrator_needs_its_password, demo_sqlite, tmp_path
+    with_roles, migrator_needs_its_password, demo_sqlite, tmp_path
 ):
+    """Every command, with passwords set, on a server logging every statement: no password in the
+    server's log, any output, report, run log, dbt artefact or exported file."""
     migrator, pgdata = migrator_needs_its_password
     started = time.time()
     assert query(migrator, "select rolsuper, rolcreaterole from pg_roles where rolname = current_user") == [
@@ -115,19 +117,34 @@ def test_the_migration_owner_syncs_and_no_output_log_or_report_holds_a_password(
                from daily_prices where date = '2026-11-24'"""
         )
     con.close()
-    dsn = migrator.uri(show_password=True)
+    # The password never on a command line: dbt's variable for some commands, libpq's for the others.
+    dsn = Target({k: v for k, v in migrator.params.items() if k != "password"}).uri()
+    dbt_password, libpq_password = {"ALPHA_PG_PASSWORD": MIGRATOR_PASSWORD}, {"PGPASSWORD": MIGRATOR_PASSWORD}
     report = tmp_path / "sync.json"
-    outputs = [
-        invoke("migrate", "--sqlite", str(source), "--dsn", dsn, "--report", str(report)),
-        invoke("verify", "--sqlite", str(source), "--dsn", dsn, "--reports-dir", str(tmp_path / "verify")),
-        invoke("partitions", "--dsn", dsn),
-        invoke("rejects", "--dsn", dsn),
-    ]
+    with statements_logged(with_roles):
+        outputs = [
+            invoke("migrate", "--sqlite", str(source), "--dsn", dsn, "--report", str(report), env=dbt_password),
+            invoke(
+                "verify",
+                "--sqlite",
+                str(source),
+                "--dsn",
+                dsn,
+                "--reports-dir",
+                str(tmp_path / "verify"),
+                env=libpq_password,
+            ),
+            invoke("partitions", "--dsn", dsn, env=dbt_password),
+            invoke("rejects", "--dsn", dsn, env=libpq_password),
+            invoke("rejects", "--prune", "--dsn", dsn, env=dbt_password),
+            invoke("export", "--dsn", dsn, "--sqlite", str(tmp_path / "back.db"), env=libpq_password),
+            invoke("docs", "--dsn", dsn, env=dbt_password),
+        ]
     for result in outputs:
         assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(report.read_text())["sync"]["daily_prices"]["inserted"] == 12
 
-    written = [report, *(tmp_path / "verify").iterdir(), pgdata / "log"]
+    written = [report, *(tmp_path / "verify").iterdir(), tmp_path / "back.db", pgdata / "log"]
     for folder in ("reports", "logs", "target", ".alpha/dbt"):
         written += [p for p in (PROJECT_DIR / folder).rglob("*") if p.is_file() and p.stat().st_mtime >= started]
     texts = [r.stdout + r.stderr for r in outputs] + [p.read_text(errors="replace") for p in written]
