@@ -1,7 +1,9 @@
 {#-
   The quarantine: every source row a run did not load and did not merge, with its reason, its raw values
-  and the run that saw it. Written by the marts' pre-hooks, in the same transaction as their load, and
-  by `quarantine_all` when the rejects exceed --max-rejects and no load happens at all.
+  and the run that saw it. Written by the marts' pre-hooks: in the transaction of their load under a
+  plain `dbt build`; in step 4's build, before the publish, under `invoke migrate` (its publish is
+  deferred), so a run stopped between the two leaves its quarantine and unchanged tables. Also by
+  `quarantine_all` when the rejects exceed --max-rejects and no load happens at all.
 -#}
 {#-
   The run's id: `invoke migrate` passes its own in ALPHA_RUN_ID; plain dbt runs use dbt's invocation id.
