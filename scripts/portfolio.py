@@ -1,6 +1,6 @@
 """Derive `portfolio_v1_performance` from daily prices.
 
-The formulas (documented in the README, tested in tests/unit/test_portfolio.py):
+The formulas (documented in docs/testing.md, tested in tests/unit/test_portfolio.py):
 
 * The portfolio holds the sector ETFs in equal weight, rebalanced daily. On a day t its return is the
   plain mean of  adj_close[t] / adj_close[t-1] - 1  over the sector tickers that traded on both t and

@@ -2,7 +2,7 @@
 
 The real file's float32 noise and a fund without a CSV, rowids anywhere in 64 bits, WITHOUT ROWID
 tables, text PostgreSQL cannot store (NUL bytes, bytes that are not UTF-8), and seeded random mixtures
-of all of it with the dirt of the README's reject reason table. Every writer replaces the file at `path`.
+of all of it with the dirt of docs/design.md's reject reason table. Every writer replaces the file at `path`.
 
 Python's sqlite3 cannot read back text that is not UTF-8 (it raises OperationalError on fetch), so
 check such files with SQL: `CAST(col AS BLOB)`, `hex()`, `typeof()`.

@@ -1,5 +1,5 @@
 {#-
-  idx_daily_prices_date is an extension to the plan (README, "Performance"): max(date), and so the
+  idx_daily_prices_date is an extension to the plan (docs/performance.md, "Indexes"): max(date), and so the
   Dashboard's "last 30 days", read it instead of scanning every partition.
 -#}
 {{ config(

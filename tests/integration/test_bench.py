@@ -1,5 +1,5 @@
 """`invoke bench` end to end at toy sizes: every measurement present and sane, the reports written.
-(The figures themselves are for the README, from real sizes; no test times anything.)"""
+(The figures themselves are for docs/performance.md, from real sizes; no test times anything.)"""
 
 import json
 import re
@@ -17,7 +17,7 @@ PASSWORD = "bench-secret-51c2"
 @pytest.fixture
 def bench_role(admin_target):
     """A role that must give its password (as on a cloud server); the password comes from the
-    environment, as the README asks, and reaches every child process of the bench."""
+    environment, as docs/operator.md asks, and reaches every child process of the bench."""
     con = psycopg2.connect(admin_target.libpq())
     con.autocommit = True
     with con.cursor() as cur:

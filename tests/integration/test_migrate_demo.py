@@ -165,7 +165,7 @@ def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run
 
 
 def analyst_dbt_test(target, profiles_dir, command: str = "test", *options: str):
-    """The analyst path from the README: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*."""
+    """The analyst path of docs/analyst.md: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*."""
     shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
     return subprocess.run(
         [

@@ -11,7 +11,7 @@ from tests.conftest import migrate_ok, query
 
 PLAN_DDL = PROJECT_DIR / "tests" / "fixtures" / "plan_section3.sql"
 TABLES = ("daily_prices", "portfolio_v1_performance")
-# The one index beyond the plan (README, "Performance"), on the table and, by inheritance, each partition.
+# The one index beyond the plan (docs/performance.md, "Indexes"), on the table and, by inheritance, each partition.
 EXTENSION_INDEX = "USING btree (date)"
 
 
