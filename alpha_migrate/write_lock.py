@@ -2,7 +2,7 @@
 
 `invoke migrate` (through verify and roles), `invoke partitions` and `invoke roles` hold it, as a session
 advisory lock, for their whole run. A dbt run on the production target takes it (as a transaction lock)
-at its start and in every transaction that writes (macros/write_lock.sql), unless the command that
+at its start and in every transaction that writes (macros/locks/write_lock.sql), unless the command that
 started dbt holds it already and says so in ALPHA_WRITE_LOCK_HELD. A second writer waits a bounded time
 (ALPHA_LOCK_WAIT_SECONDS, default 60), then stops with one line naming the holder.
 """

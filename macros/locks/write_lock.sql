@@ -19,7 +19,11 @@
 {#- As SQL for a hook; empty when not needed. -#}
 {% macro take_write_lock() %}
     {%- if alpha_write_lock_needed() -%}
-        {%- set wait = env_var('ALPHA_LOCK_WAIT_SECONDS', '60') | int -%}
+        {%- set wait_text = env_var('ALPHA_LOCK_WAIT_SECONDS', '60') -%}
+        {%- if not wait_text.isdigit() -%}
+            {{ exceptions.raise_compiler_error("ALPHA_LOCK_WAIT_SECONDS must be a whole number of seconds, not '" ~ wait_text ~ "'") }}
+        {%- endif -%}
+        {%- set wait = wait_text | int -%}
         do $alpha_lock$
         declare
             previous text := current_setting('lock_timeout');

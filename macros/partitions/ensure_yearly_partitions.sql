@@ -63,7 +63,10 @@
 
 {#- `invoke partitions` (dbt run-operation): the same macro the model's pre-hook runs, on the live table. -#}
 {% macro create_yearly_partitions(ahead=1) %}
+    {#- Run by hand, it takes the write lock for its transaction (`invoke partitions` holds it already). -#}
+    {% do run_query('begin') %}
+    {% do run_write_lock() %}
     {% do ensure_yearly_partitions(ref('daily_prices'), ahead=ahead) %}
-    {#- A plain COMMIT: when nothing was missing no transaction was opened, and adapter.commit() would fail. -#}
+    {#- A plain COMMIT: dbt's adapter.commit() knows nothing of the transaction opened above. -#}
     {% do run_query('commit') %}
 {% endmacro %}

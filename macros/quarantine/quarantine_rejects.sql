@@ -86,6 +86,7 @@
 
 
 {% macro quarantine_all() %}
+    {% do run_write_lock() %}
     {% do ensure_run_tables() %}
     {% do quarantine_rejects(ref('stg_daily_prices'), 'daily_prices') %}
     {% do quarantine_rejects(ref('stg_portfolio_v1_performance'), 'portfolio_v1_performance') %}

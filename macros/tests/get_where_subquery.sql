@@ -4,6 +4,9 @@
   before each (so that a return or a gap has its previous row), found by the primary key index. On any
   other run, and for any other `where`, dbt's own behaviour. No alias (PostgreSQL 16 needs none): the
   tests give `model` their own.
+  The scope is the table's own rows, each once however many published rows' windows it falls in, so a
+  duplicate key among them is still two rows for `unique_combination` to count; rows with a NULL key
+  column, which no key matches, are always in it, for `not_null` to see.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- if config.get('where', '') != '__published_this_run__' -%}
@@ -27,13 +30,29 @@
         {%- do matches.append('scoped.' ~ key ~ ' = published.' ~ key) -%}
     {%- endfor -%}
     {%- do matches.append("scoped.date between published.date - " ~ lookback ~ " and published.date") -%}
-    {#- Driven by the few published rows, through the primary key index: never a scan of the table. -#}
+    {%- set null_keys = [] -%}
+    {%- for key in mart.config.unique_key -%}
+        {%- do null_keys.append('scoped.' ~ key ~ ' is null') -%}
+    {%- endfor -%}
+    {#-
+      Driven by the few published rows, through the primary key index: never a scan of the table.
+      Distinct on the physical row (partition and ctid), not on the key: distinct on the key would fold a
+      duplicate key into one row, and the unique test could never fail on a sync. The NULL-key branch
+      costs nothing while the key columns are NOT NULL: the planner excludes every partition.
+    -#}
     {%- set scoped -%}
         (
-            select distinct on (scoped.{{ mart.config.unique_key | join(', scoped.') }}) scoped.*
-            from {{ alpha_published_relation(staging_relation) }} as published
-            inner join {{ relation }} as scoped on {{ matches | join(' and ') }}
-            where published.outcome = 'loaded'
+            (
+                select distinct on (scoped.tableoid, scoped.ctid) scoped.*
+                from {{ alpha_published_relation(staging_relation) }} as published
+                inner join {{ relation }} as scoped on {{ matches | join(' and ') }}
+                where published.outcome = 'loaded'
+            )
+            union all
+            (
+                select scoped.* from {{ relation }} as scoped
+                where {{ null_keys | join(' or ') }}
+            )
         )
     {%- endset -%}
     {{ return(scoped) }}
