@@ -1,5 +1,6 @@
 """The plan's read patterns, timed on the same rows in three places: the SQLite source, the partitioned
-PostgreSQL table, and an unpartitioned PostgreSQL copy with the plan's primary key and index."""
+PostgreSQL table, and an unpartitioned PostgreSQL copy with the plan's primary key and index. One ticker's
+history is also read as the client module offers it in floats: NUMERIC as float, and `client.history`."""
 
 import json
 import sqlite3
@@ -9,14 +10,23 @@ from pathlib import Path
 
 import psycopg2
 
+from alpha_migrate import client
 from alpha_migrate.dsn import Target
 
 FLAT = "bench_flat_prices"
+HISTORY = "one ticker's history"
+# How PostgreSQL's rows reach Python: psycopg2's fetchall (NUMERIC as Decimal), unless a query says.
+FLOAT_CASTER, COPY_READER = "float caster", "client.history"
 
 
 def query_texts(last_date: str, ticker: str, year: int) -> dict[str, dict[str, str]]:
-    """name -> {'sqlite': ..., 'postgres': ...}; PostgreSQL's text names its table `{table}`."""
+    """name -> {'sqlite': ..., 'postgres': ..., optional 'read': how}; PostgreSQL's text names its table
+    `{table}`."""
     month_back = f"(date '{last_date}' - 30)"
+    history = {
+        "sqlite": f"select date, adj_close from daily_prices where ticker = '{ticker}' order by date",
+        "postgres": f"select date, adj_close from {{table}} where ticker = '{ticker}' order by date",
+    }
     return {
         "last 30 days, max(date) subquery": {
             "sqlite": "select ticker, date, adj_close from daily_prices"
@@ -27,10 +37,9 @@ def query_texts(last_date: str, ticker: str, year: int) -> dict[str, dict[str, s
             "sqlite": f"select ticker, date, adj_close from daily_prices where date > date('{last_date}', '-30 days')",
             "postgres": f"select ticker, date, adj_close from {{table}} where date > {month_back}",
         },
-        "one ticker's history": {
-            "sqlite": f"select date, adj_close from daily_prices where ticker = '{ticker}' order by date",
-            "postgres": f"select date, adj_close from {{table}} where ticker = '{ticker}' order by date",
-        },
+        HISTORY: history,
+        f"{HISTORY}, NUMERIC as float": {**history, "read": FLOAT_CASTER},
+        f"{HISTORY}, floats by COPY (client.history)": {**history, "read": COPY_READER},
         "per-ticker yearly average adj_close": {
             "sqlite": "select ticker, substr(date, 1, 4), avg(adj_close) from daily_prices group by 1, 2",
             "postgres": "select ticker, extract(year from date), avg(adj_close) from {table} group by 1, 2",
@@ -96,16 +105,20 @@ def measure(sqlite: Path, target: Target, repeats: int) -> dict:
     ticker = lite.execute("select ticker from daily_prices where rowid = 1").fetchone()[0]
     texts = query_texts(last_date, ticker, int(last_date[:4]) - 1)
     con = psycopg2.connect(target.libpq())
-    con.autocommit = True
+    floats = client.as_float(psycopg2.connect(target.libpq()))
+    con.autocommit = floats.autocommit = True
     results = {}
     try:
-        with con.cursor() as cur:
+        with con.cursor() as cur, floats.cursor() as float_cur:
             make_flat_copy(cur)
             for name, text in texts.items():
 
-                def on_postgres(table, sql=text["postgres"]):
-                    cur.execute(sql.format(table=table))
-                    cur.fetchall()
+                def on_postgres(table, text=text):
+                    if text.get("read") == COPY_READER:
+                        return client.history(con, ticker, table)
+                    reader = float_cur if text.get("read") == FLOAT_CASTER else cur
+                    reader.execute(text["postgres"].format(table=table))
+                    return reader.fetchall()
 
                 results[name] = {
                     "sqlite_ms": median_ms(lambda sql=text["sqlite"]: lite.execute(sql).fetchall(), repeats),
@@ -116,5 +129,6 @@ def measure(sqlite: Path, target: Target, repeats: int) -> dict:
             cur.execute(f"drop table {FLAT}")
     finally:
         con.close()
+        floats.close()
         lite.close()
     return results

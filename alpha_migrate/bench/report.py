@@ -106,4 +106,10 @@ def render_markdown(result: dict) -> str:
                 f"| {name} | {fmt(q['sqlite_ms'])} | {fmt(q['partitioned_ms'])} | {fmt(q['unpartitioned_ms'])} | "
                 f"{fmt(ratio)}x | {', '.join(q['indexes_used']) or 'none (sequential scans)'} |"
             )
+    lines += [
+        "",
+        "PostgreSQL's rows reach Python through psycopg2's `fetchall`, NUMERIC as Decimal, except in two rows"
+        " that read one ticker's history as floats with `alpha_migrate/client.py`: with NUMERIC cast to float on"
+        " the connection (`connect(numeric_as_float=True)`), and with `history()` (one COPY, split at once).",
+    ]
     return "\n".join(lines) + "\n"

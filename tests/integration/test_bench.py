@@ -51,5 +51,14 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
     last_30 = small["queries"]["last 30 days, max(date) subquery"]
     assert "idx_daily_prices_date" in last_30["indexes_used"]
     assert all(q["sqlite_ms"] >= 0 and q["partitioned_ms"] > 0 for q in small["queries"].values())
+    # One ticker's history three ways at each size: Decimal (fetchall), the float caster, client.history.
+    histories = (
+        "one ticker's history",
+        "one ticker's history, NUMERIC as float",
+        "one ticker's history, floats by COPY (client.history)",
+    )
+    for size in (small, big):
+        assert all(size["queries"][name]["partitioned_ms"] > 0 for name in histories)
     markdown = Path(written.group(1)).read_text()
     assert "(the limit)" in markdown and "daily sync" in markdown and "Queries at 6,000 rows" in markdown
+    assert markdown.count("| one ticker's history, floats by COPY (client.history) |") == 2
