@@ -4,9 +4,9 @@
   before each (so that a return or a gap has its previous row), found by the primary key index. On any
   other run, and for any other `where`, dbt's own behaviour. No alias (PostgreSQL 16 needs none): the
   tests give `model` their own.
-  The scope is the table's own rows, each once however many published rows' windows it falls in, so a
-  duplicate key among them is still two rows for `unique_combination` to count; rows with a NULL key
-  column, which no key matches, are always in it, for `not_null` to see.
+  The scope is the table's own rows whose key is in that set, each row once however many published rows
+  reach it, so a duplicate key among them is two rows for `unique_combination` to count. Rows with a NULL
+  key column, which no key matches, are always in it, for `not_null` to see.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- if config.get('where', '') != '__published_this_run__' -%}
@@ -24,29 +24,31 @@
     {%- if classification is none or not classification[0] -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set lookback = mart.config.meta.sync_test_lookback_days -%}
-    {%- set matches = [] -%}
-    {%- for key in mart.config.unique_key if key != 'date' -%}
-        {%- do matches.append('scoped.' ~ key ~ ' = published.' ~ key) -%}
-    {%- endfor -%}
-    {%- do matches.append("scoped.date between published.date - " ~ lookback ~ " and published.date") -%}
-    {%- set null_keys = [] -%}
+    {%- set lookback = mart.config.meta.sync_test_lookback_days | int -%}
+    {%- set scoped_keys, published_keys, null_keys = [], [], [] -%}
     {%- for key in mart.config.unique_key -%}
+        {%- do scoped_keys.append('scoped.' ~ key) -%}
+        {%- do published_keys.append('published.date - lookback.days' if key == 'date' else 'published.' ~ key) -%}
         {%- do null_keys.append('scoped.' ~ key ~ ' is null') -%}
     {%- endfor -%}
     {#-
-      Driven by the few published rows, through the primary key index: never a scan of the table.
-      Distinct on the physical row (partition and ctid), not on the key: distinct on the key would fold a
-      duplicate key into one row, and the unique test could never fail on a sync. The NULL-key branch
-      costs nothing while the key columns are NOT NULL: the planner excludes every partition.
+      Every key in scope as an equal key, the published rows' and the days before each: a semi-join on
+      them neither repeats a row nor folds two rows of one key into one (distinct on the key did, so a
+      duplicate could never fail the unique test). On a large table the keys of a daily sync reach it
+      through the primary key index. A range join on the dates could hash on the ticker only: seconds per
+      test on a sync of thousands of rows. The NULL-key branch costs nothing while the key columns are
+      NOT NULL: the planner excludes every partition.
     -#}
     {%- set scoped -%}
         (
             (
-                select distinct on (scoped.tableoid, scoped.ctid) scoped.*
-                from {{ alpha_published_relation(staging_relation) }} as published
-                inner join {{ relation }} as scoped on {{ matches | join(' and ') }}
-                where published.outcome = 'loaded'
+                select scoped.* from {{ relation }} as scoped
+                where ({{ scoped_keys | join(', ') }}) in (
+                    select {{ published_keys | join(', ') }}
+                    from {{ alpha_published_relation(staging_relation) }} as published
+                    cross join generate_series(0, {{ lookback }}) as lookback (days)
+                    where published.outcome = 'loaded'
+                )
             )
             union all
             (

@@ -1,0 +1,90 @@
+"""On a sync, the key tests of daily_prices (`unique_combination` of (ticker, date), `not_null` of ticker,
+configured `where: __published_this_run__`) check the rows the sync published and the days before each
+(macros/tests/get_where_subquery.sql), and they can still fail there.
+
+The primary key and the NOT NULL of the contract refuse what these tests look for, so the test takes them
+off, as a table rebuilt by hand without them would be, and puts a duplicate and a NULL key among the rows
+the sync published. The scope once took one row per key: a duplicate folded into one row, a NULL ticker
+matched no published key, and both tests passed.
+"""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from alpha_migrate.paths import PROJECT_DIR
+from tests.conftest import execute, migrate_ok, query
+
+NEW_DAY = "2026-11-25"  # the day after DEMO_END
+
+
+def with_a_new_day(source: Path, copy: Path) -> Path:
+    """Every ticker's last row again on the next day: rows appended at the end, so a sync of the copy
+    reclassifies only the last block of rowids."""
+    shutil.copyfile(source, copy)
+    con = sqlite3.connect(copy)
+    with con:
+        con.execute(
+            """insert into daily_prices select ticker, ?, raw_close, adj_close, volume from daily_prices
+               where date = (select max(date) from daily_prices)""",
+            (NEW_DAY,),
+        )
+    con.close()
+    return copy
+
+
+def dbt_test_after_the_sync(target, profiles_dir: Path, run_id: str, *tests: str) -> subprocess.CompletedProcess:
+    """`dbt test` as an analyst runs it (tests/integration/test_migrate_demo.py), in the sync's run, as
+    `invoke migrate`'s own test step is."""
+    shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    return subprocess.run(
+        [dbt, "--no-use-colors", "test", "--profiles-dir", str(profiles_dir), "--select", *tests],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **target.dbt_env(), "ALPHA_RUN_ID": run_id},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_the_key_tests_scoped_to_a_sync_fail_on_a_duplicate_or_null_key_it_published(
+    migrated_db, demo_sqlite, tmp_path
+):
+    _, summary = migrate_ok(with_a_new_day(demo_sqlite, tmp_path / "next.db"), migrated_db, tmp_path / "sync.json")
+    assert summary["classified"]["stg_daily_prices"]["incremental"]  # else the tests check the whole table
+    # A key neither published nor within the days before a published one: out of the tests' scope.
+    unpublished = query(
+        migrated_db,
+        """select ticker, date from daily_prices as target where not exists (
+               select from staging.stg_daily_prices_published as published
+               where published.ticker = target.ticker and target.date between published.date - 10 and published.date
+           ) limit 1""",
+    )[0]
+    execute(
+        migrated_db,
+        """alter table daily_prices drop constraint pk_daily_prices;
+           alter table daily_prices alter column ticker drop not null;
+           insert into daily_prices select * from daily_prices where ticker = 'XLK' and date = %(new_day)s;
+           insert into daily_prices values (null, %(new_day)s, 1, 1, 1);
+           insert into daily_prices select * from daily_prices where ticker = %(ticker)s and date = %(date)s;
+           insert into staging.stg_daily_prices_published
+           select * from staging.stg_daily_prices_published where ticker = 'SPY' and date = %(new_day)s""",
+        {"new_day": NEW_DAY, "ticker": unpublished[0], "date": unpublished[1]},
+    )
+
+    result = dbt_test_after_the_sync(
+        migrated_db,
+        tmp_path,
+        summary["run_id"],
+        "unique_combination_daily_prices_ticker__date",
+        "not_null_daily_prices_ticker",
+    )
+    assert result.returncode == 1, result.stdout
+    # One duplicate key: the published one. Not the unpublished one (the scope holds), nor SPY's, twice in the
+    # published rows but once in the table.
+    assert "FAIL 1 unique_combination_daily_prices_ticker__date" in result.stdout, result.stdout
+    assert "FAIL 1 not_null_daily_prices_ticker" in result.stdout, result.stdout
