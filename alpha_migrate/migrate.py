@@ -116,7 +116,7 @@ def migrate(options: Options, console: Console) -> dict:
                 try:
                     dbt("build", "--selector", "before_publish")
                 except ChecksFailed as exc:
-                    if not quarantine.gate_failed():
+                    if not quarantine.gate_failed(exc.checks):
                         raise _stopped_by_checks(exc, con, target, summary, published=False) from None
                     # Too many rejects: nothing was loaded; still write the quarantine for the operator.
                     dbt("run-operation", "quarantine_all")

@@ -1,8 +1,6 @@
 """What a run loaded, merged and quarantined, read back from dbt's staging models and the quarantine."""
 
-import json
 
-from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.target_db import TARGET_TABLES
 
 GATE_TEST = "rejects_within_limit"
@@ -33,13 +31,10 @@ def classify(con, source: dict[str, int]) -> dict:
     return result
 
 
-def gate_failed() -> bool:
-    """Did the last dbt invocation stop the load because of too many rejects?"""
-    path = PROJECT_DIR / "target" / "run_results.json"
-    if not path.exists():
-        return False
-    results = json.loads(path.read_text()).get("results", [])
-    return any(GATE_TEST in r.get("unique_id", "") and r.get("status") == "fail" for r in results)
+def gate_failed(checks) -> bool:
+    """Did the reject gate stop the load? Read from the run's own results, not target/run_results.json,
+    which another dbt run in the same project folder may have written since."""
+    return any(check.name.startswith(f"{GATE_TEST}(") and check.failures is not None for check in checks)
 
 
 def list_rejects(con, run_id: str | None, limit: int) -> tuple[str | None, list[tuple]]:

@@ -42,9 +42,9 @@ PLAN_COLUMNS = {
 
 
 @pytest.fixture(scope="module")
-def source(module_db, demo_sqlite, tmp_path_factory):
+def source(migrated_module_db):
     """The demo migrated, then the Bot's writes after the cut-over: a new day, a correction, a portfolio row."""
-    migrate_ok(demo_sqlite, module_db, tmp_path_factory.mktemp("reports") / "migrate.json")
+    module_db = migrated_module_db
     for row in BOT_PRICES:
         execute(module_db, "insert into daily_prices values (%s, %s, %s, %s, %s)", row)
     correction = "update daily_prices set volume = %s where ticker = 'SPY' and date = %s"
