@@ -6,7 +6,9 @@
       the indexes named in `meta.indexes` are built once each, in one sort, before the commit. No client
       ever sees the table without its key; a row the Bot wrote before the lock makes this a sync;
     - later runs: the rows that are new or differ are found with one join against the table, then
-      upserted in key order (the order the Bot is asked to write in, so the two cannot deadlock).
+      upserted in key order: a Bot writing in the same order cannot deadlock with it; one writing in
+      another order can, and PostgreSQL then usually aborts this publish (tests/integration/
+      test_concurrent_writes.py).
       Unchanged rows are not written at all, so a daily sync touches only the partitions it changes.
       Inserted and updated are counted from the upsert's own RETURNING: a Bot write in between that
       makes a row equal to the source leaves it unwritten and uncounted. (A key new at the join and
