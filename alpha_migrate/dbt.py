@@ -10,7 +10,7 @@ from pathlib import Path
 from alpha_migrate.checks import ChecksFailed, failed_checks
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.paths import DBT_PROFILES_DIR, PROFILES_EXAMPLE, PROJECT_DIR
+from alpha_migrate.paths import DBT_PROFILES_DIR, DBT_TARGET_DIR, PROFILES_EXAMPLE, PROJECT_DIR
 
 # dbt's sessions classify, join and sort millions of rows: in memory that is 30% faster than spilling at
 # the 4 MB default. Index builds set their own maintenance_work_mem (macros/indexes).
@@ -60,7 +60,7 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
     from dbt.cli.main import dbtRunner
 
     ensure_profiles()
-    variables = {**dbt_environment(target), **(env or {})}
+    variables = {**dbt_environment(target), "DBT_TARGET_PATH": str(DBT_TARGET_DIR), **(env or {})}
     vars_args = args[args.index("--vars") : args.index("--vars") + 2] if "--vars" in args else []
     key = (tuple(sorted((k, v) for k, v in variables.items() if k != RUN_ID_VARIABLE)), tuple(vars_args))
 
