@@ -240,8 +240,7 @@ def docs(c, dsn=None, serve=False):
     from alpha_migrate.paths import PROJECT_DIR
 
     target, _ = guarded(lambda: resolve_target(dsn))
-    site = {"DBT_TARGET_PATH": str(PROJECT_DIR / "target")}  # where analysts look, not our calls' folder
-    guarded(lambda: run_dbt(["docs", "generate", "--static"], target, echo=lambda line: None, env=site))
+    guarded(lambda: run_dbt(["docs", "generate", "--static"], target, echo=lambda line: None))
     print(f"written: {PROJECT_DIR / 'target' / 'static_index.html'} (open it in a browser; no server needed)")
     if serve:
         from alpha_migrate.dbt import dbt_environment

@@ -10,7 +10,7 @@ from pathlib import Path
 from alpha_migrate.checks import ChecksFailed, failed_checks
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.paths import DBT_PROFILES_DIR, DBT_TARGET_DIR, PROFILES_EXAMPLE, PROJECT_DIR
+from alpha_migrate.paths import DBT_PROFILES_DIR, PROFILES_EXAMPLE, PROJECT_DIR
 
 # dbt's sessions classify, join and sort millions of rows: in memory that is 30% faster than spilling at
 # the 4 MB default. Index builds set their own maintenance_work_mem (macros/indexes).
@@ -26,7 +26,12 @@ def dbt_environment(target: Target) -> dict[str, str]:
 def ensure_profiles() -> Path:
     """The pipeline and sqlfluff use the very profile analysts copy, so all connect the same way."""
     DBT_PROFILES_DIR.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PROFILES_EXAMPLE, DBT_PROFILES_DIR / "profiles.yml")
+    profiles = DBT_PROFILES_DIR / "profiles.yml"
+    if not profiles.exists() or profiles.read_bytes() != PROFILES_EXAMPLE.read_bytes():
+        # Renamed into place: a dbt run starting meanwhile in another process reads the old file or the new.
+        staged = profiles.with_name(f".profiles.{os.getpid()}.yml")
+        shutil.copyfile(PROFILES_EXAMPLE, staged)
+        os.replace(staged, profiles)
     return DBT_PROFILES_DIR
 
 
@@ -60,7 +65,7 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
     from dbt.cli.main import dbtRunner
 
     ensure_profiles()
-    variables = {**dbt_environment(target), "DBT_TARGET_PATH": str(DBT_TARGET_DIR), **(env or {})}
+    variables = {**dbt_environment(target), **(env or {})}
     vars_args = args[args.index("--vars") : args.index("--vars") + 2] if "--vars" in args else []
     key = (tuple(sorted((k, v) for k, v in variables.items() if k != RUN_ID_VARIABLE)), tuple(vars_args))
 

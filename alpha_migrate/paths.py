@@ -9,9 +9,6 @@ STATE_DIR = PROJECT_DIR / ".alpha"
 PGDATA_DIR = Path(os.environ.get("ALPHA_PGDATA", STATE_DIR / "pgdata"))
 SNAPSHOT_DIR = STATE_DIR / "snapshots"
 DBT_PROFILES_DIR = STATE_DIR / "dbt"
-# dbt's artefacts from our own dbt calls, apart from an analyst's target/: neither overwrites the other's
-# run results, and our calls, alike in their variables, reuse each other's partial parse (2 s a call).
-DBT_TARGET_DIR = DBT_PROFILES_DIR / "target"
 DUCKDB_EXTENSION_DIR = STATE_DIR / "duckdb_extensions"
 DUCKDB_SPILL_DIR = STATE_DIR / "duckdb_spill"
 REPORTS_DIR = PROJECT_DIR / "reports"

@@ -1,6 +1,5 @@
 """What a run loaded, merged and quarantined, read back from dbt's staging models and the quarantine."""
 
-
 from alpha_migrate.target_db import TARGET_TABLES
 
 GATE_TEST = "rejects_within_limit"
