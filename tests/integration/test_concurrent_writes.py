@@ -25,7 +25,7 @@ import psycopg2.errors
 import pytest
 
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import DEMO_END, INVOKE, copy_with_a_changed_day, digests, query
+from tests.conftest import DEMO_END, INVOKE, copy_with_a_changed_day, digests, execute, query
 
 # The publish's key order is the database's collation; for these upper-case ASCII names it is Python's.
 TICKERS = sorted(["SPY", "XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY"])
@@ -157,6 +157,8 @@ def test_a_bot_writing_in_reverse_key_order_deadlocks_with_the_sync_and_the_firs
     the cycle exists is aborted."""
     source = copy_with_a_changed_day(demo_sqlite, tmp_path / "changed.db")
     before = digests(migrated_db)
+    # 4 s instead of 1: room to close the first cycle on a machine busy with other tests (new sessions).
+    execute(migrated_db, f"alter database \"{migrated_db.params['dbname']}\" set deadlock_timeout = '4s'")
     limit = deadlock_timeout_seconds(migrated_db)
     last, before_last = TICKERS[-1], TICKERS[-2]
     bot = psycopg2.connect(migrated_db.libpq(), application_name="bot-reverse")
