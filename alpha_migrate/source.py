@@ -3,6 +3,7 @@
 import hashlib
 import sqlite3
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from alpha_migrate.raw_layout import DECLARED_TYPES, RowIdentity, is_plan_typed,
 # The columns of section 2 of the plan; extra tables and columns are reported and left behind.
 REQUIRED_COLUMNS = {table: tuple(columns) for table, columns in DECLARED_TYPES.items()}
 SNAPSHOTS_KEPT = 3
+SNAPSHOT_IN_USE_SECONDS = 6 * 3600  # longer than any run
 
 
 @dataclass
@@ -46,7 +48,8 @@ def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
             f"source database {source} not found: create the demo with `invoke demo-db` or pass --sqlite PATH"
         )
     snapshot_dir.mkdir(parents=True, exist_ok=True)
-    final = snapshot_dir / f"{time.strftime('%Y%m%dT%H%M%S')}-{source.stem}.db"
+    # Unique per run: two runs of files of one name may start within the same second.
+    final = snapshot_dir / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}-{source.stem}.db"
     partial = final.with_suffix(".partial")
     try:
         src = sqlite3.connect(read_only_uri(source), uri=True)
@@ -75,9 +78,13 @@ def _sha256(path: Path) -> str:
 
 
 def _prune(snapshot_dir: Path, stem: str) -> None:
+    """Beyond the latest SNAPSHOTS_KEPT, delete those no run can still be reading: another migration of a
+    file of the same name, running now, reads its own snapshot until its verify step ends."""
+    in_use_after = time.time() - SNAPSHOT_IN_USE_SECONDS
     for old in sorted(snapshot_dir.glob(f"*-{stem}.db"))[:-SNAPSHOTS_KEPT]:
-        old.unlink()
-        split_path(old).unlink(missing_ok=True)
+        if old.stat().st_mtime < in_use_after:
+            old.unlink(missing_ok=True)
+            split_path(old).unlink(missing_ok=True)
 
 
 def _inspect(snapshot: Snapshot) -> None:
