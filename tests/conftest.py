@@ -198,6 +198,21 @@ def copy_with_a_changed_day(source: Path, copy: Path) -> Path:
     return copy
 
 
+def copy_with_a_new_day(source: Path, copy: Path, day: str) -> Path:
+    """A copy of a source with every ticker's last price again on `day`: rows appended at the end, so a
+    sync of the copy reclassifies only the last block of rowids."""
+    shutil.copyfile(source, copy)
+    con = sqlite3.connect(copy)
+    with con:
+        con.execute(
+            """insert into daily_prices select ticker, ?, raw_close, adj_close, volume from daily_prices
+               where date = (select max(date) from daily_prices)""",
+            (day,),
+        )
+    con.close()
+    return copy
+
+
 def execute(target: Target, sql: str, params=None) -> None:
     """A statement committed at once, as another client of the database would."""
     con = psycopg2.connect(target.libpq())

@@ -4,7 +4,6 @@ Bot-like writer work on the same PostgreSQL 16 through real connections.
 Bound stated and asserted: no client statement waits longer than MAX_WAIT_SECONDS behind the sync.
 """
 
-import shutil
 import sqlite3
 import threading
 import time
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 
 import psycopg2
 
-from tests.conftest import migrate_ok
+from tests.conftest import copy_with_a_new_day, migrate_ok
 
 MAX_WAIT_SECONDS = 2.0
 PAUSE_SECONDS = 0.02  # between a client's rounds: busy, yet leaving the two cores to the sync too
@@ -85,14 +84,9 @@ def bot(client, con):
 
 def add_day(source, destination, day: str) -> None:
     """The next day of the source: every ticker's last price again, and one older price corrected."""
-    shutil.copyfile(source, destination)
+    copy_with_a_new_day(source, destination, day)
     con = sqlite3.connect(destination)
     with con:
-        con.execute(
-            """insert into daily_prices select ticker, ?, raw_close, adj_close, volume from daily_prices
-               where date = (select max(date) from daily_prices)""",
-            (day,),
-        )
         con.execute(
             """insert into portfolio_v1_performance select ?, total_portfolio_value, daily_return_vs_spy,
                cumulative_alpha from portfolio_v1_performance order by date desc limit 1""",

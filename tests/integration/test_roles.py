@@ -1,8 +1,6 @@
 """Least-privilege client roles, proven with real connections: the reader cannot write, the Bot cannot drop."""
 
 import json
-import shutil
-import sqlite3
 import time
 
 import psycopg2
@@ -10,7 +8,7 @@ import pytest
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import invoke, password_required, query, statements_logged
+from tests.conftest import copy_with_a_new_day, invoke, password_required, query, statements_logged
 
 BOT_PASSWORD = "bot-secret-7f3a"
 MIGRATOR_PASSWORD = "migrator-secret-51c9"
@@ -108,15 +106,7 @@ def test_the_migration_owner_syncs_and_no_output_log_or_report_holds_a_password(
     assert query(migrator, "select rolsuper, rolcreaterole from pg_roles where rolname = current_user") == [
         (False, False)
     ]
-    source = tmp_path / "next-day.db"
-    shutil.copyfile(demo_sqlite, source)
-    con = sqlite3.connect(source)
-    with con:
-        con.execute(
-            """insert into daily_prices select ticker, '2026-11-25', raw_close, adj_close, volume
-               from daily_prices where date = '2026-11-24'"""
-        )
-    con.close()
+    source = copy_with_a_new_day(demo_sqlite, tmp_path / "next-day.db", "2026-11-25")
     # The password never on a command line: dbt's variable for some commands, libpq's for the others.
     dsn = Target({k: v for k, v in migrator.params.items() if k != "password"}).uri()
     dbt_password, libpq_password = {"ALPHA_PG_PASSWORD": MIGRATOR_PASSWORD}, {"PGPASSWORD": MIGRATOR_PASSWORD}

@@ -10,30 +10,14 @@ matched no published key, and both tests passed.
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import execute, migrate_ok, query
+from tests.conftest import copy_with_a_new_day, execute, migrate_ok, query
 
 NEW_DAY = "2026-11-25"  # the day after DEMO_END
-
-
-def with_a_new_day(source: Path, copy: Path) -> Path:
-    """Every ticker's last row again on the next day: rows appended at the end, so a sync of the copy
-    reclassifies only the last block of rowids."""
-    shutil.copyfile(source, copy)
-    con = sqlite3.connect(copy)
-    with con:
-        con.execute(
-            """insert into daily_prices select ticker, ?, raw_close, adj_close, volume from daily_prices
-               where date = (select max(date) from daily_prices)""",
-            (NEW_DAY,),
-        )
-    con.close()
-    return copy
 
 
 def dbt_test_after_the_sync(target, profiles_dir: Path, run_id: str, *tests: str) -> subprocess.CompletedProcess:
@@ -54,7 +38,9 @@ def dbt_test_after_the_sync(target, profiles_dir: Path, run_id: str, *tests: str
 def test_the_key_tests_scoped_to_a_sync_fail_on_a_duplicate_or_null_key_it_published(
     migrated_db, demo_sqlite, tmp_path
 ):
-    _, summary = migrate_ok(with_a_new_day(demo_sqlite, tmp_path / "next.db"), migrated_db, tmp_path / "sync.json")
+    _, summary = migrate_ok(
+        copy_with_a_new_day(demo_sqlite, tmp_path / "next.db", NEW_DAY), migrated_db, tmp_path / "sync.json"
+    )
     assert summary["classified"]["stg_daily_prices"]["incremental"]  # else the tests check the whole table
     # A key neither published nor within the days before a published one: out of the tests' scope.
     unpublished = query(
