@@ -7,12 +7,15 @@ files, so that dbt parses the project once for all of them.
 """
 
 import sqlite3
+from io import StringIO
 
 import pytest
 
+from alpha_migrate.console import Console
+from alpha_migrate.migrate import STEPS, Options, migrate
 from alpha_migrate.raw_layout import row_identity
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import execute, migrate_here, query
+from tests.conftest import execute, query
 from tests.strange_sources import LAYOUTS, write_random_file
 
 SEEDS = range(24)
@@ -44,7 +47,8 @@ def migrate_seed(seed, module_db, folder):
         "drop table if exists public.daily_prices, public.portfolio_v1_performance cascade; "
         "drop schema if exists staging cascade",
     )
-    _, summary = migrate_here(source, module_db, folder / f"{seed}.json", max_rejects=10**6)
+    options = Options(source, dsn=module_db.uri(), report=folder / f"{seed}.json", max_rejects=10**6)
+    summary = migrate(options, Console(STEPS, StringIO()))
     return written, summary, stored_values(source), loaded_values(module_db)
 
 
