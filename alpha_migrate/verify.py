@@ -141,17 +141,14 @@ ALPHA_SCALE = 6
 def write_chart(path: Path, alpha: dict) -> None:
     """Source and target on one axis (they should look like one line), and below, their difference on
     each date against the rounding bound it must stay within: agreement at a glance."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A Figure on the Agg canvas, not pyplot: pyplot's import alone took 0.8 s of a 2 s verification.
+    from matplotlib.figure import Figure
 
     # The source may hold a NULL alpha: such a day is compared nowhere, and drawn nowhere.
     source = {day: value for day, value in alpha["source"] if value is not None}
     target = {day: value for day, value in alpha["target"] if value is not None}
-    figure, (values, differences) = plt.subplots(
-        2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
-    )
+    figure = Figure(figsize=(10, 6))
+    values, differences = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     for side, label, style in ((source, "SQLite source", "-"), (target, "PostgreSQL target", "--")):
         days = sorted(side)
         values.plot(days, [float(side[d]) for d in days], style, linewidth=1, label=label)
@@ -168,7 +165,6 @@ def write_chart(path: Path, alpha: dict) -> None:
         axis.grid(True, alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def verify(

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from io import StringIO
 from pathlib import Path
 
@@ -73,14 +73,15 @@ def one_worker_at_a_time() -> Iterator[None]:
         yield
 
 
-def create_database(admin: Target, template: Target | None = None) -> Target:
+def create_database(admin: Target, template: Target | None = None, name: str | None = None) -> Target:
     """A new database, empty or holding what `template` holds (a file copy, far quicker than migrating
-    again)."""
-    name = f"alpha_test_{uuid.uuid4().hex[:10]}"
+    again). A `name` is dropped first if it exists."""
+    name = name or f"alpha_test_{uuid.uuid4().hex[:10]}"
     copy_of = f' template "{template.params["dbname"]}"' if template else ""
     con = psycopg2.connect(admin.libpq())
     con.autocommit = True
     with con.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}" with (force)')
         cur.execute(f'create database "{name}"{copy_of}')
     con.close()
     return Target({**admin.params, "dbname": name})
@@ -94,16 +95,22 @@ def drop_database(admin: Target, target: Target) -> None:
     con.close()
 
 
+def reused_name(fixture: str) -> str:
+    """One name per fixture and worker, for a database created new for each test: dbt's parse of the
+    project depends on the database's name, so an in-process run reuses one parse for every test."""
+    return f"alpha_{fixture}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
 @pytest.fixture(scope="module")
 def module_db(admin_target):
-    target = create_database(admin_target)
+    target = create_database(admin_target, name=reused_name("module"))
     yield target
     drop_database(admin_target, target)
 
 
 @pytest.fixture
 def fresh_db(admin_target):
-    target = create_database(admin_target)
+    target = create_database(admin_target, name=reused_name("fresh"))
     yield target
     drop_database(admin_target, target)
 
@@ -121,7 +128,7 @@ def demo_template(admin_target, demo_sqlite, tmp_path_factory) -> Iterator[tuple
 @pytest.fixture
 def migrated_db(admin_target, demo_template) -> Iterator[Target]:
     """A database holding the migrated demo, this test's own."""
-    target = create_database(admin_target, template=demo_template[0])
+    target = create_database(admin_target, template=demo_template[0], name=reused_name("migrated"))
     yield target
     drop_database(admin_target, target)
 
@@ -129,7 +136,7 @@ def migrated_db(admin_target, demo_template) -> Iterator[Target]:
 @pytest.fixture(scope="module")
 def migrated_module_db(admin_target, demo_template) -> Iterator[Target]:
     """A database holding the migrated demo, shared by one module's tests."""
-    target = create_database(admin_target, template=demo_template[0])
+    target = create_database(admin_target, template=demo_template[0], name=reused_name("migrated_module"))
     yield target
     drop_database(admin_target, target)
 
@@ -148,16 +155,43 @@ def real_sqlite(tmp_path_factory) -> Path:
     return path
 
 
-def invoke(*args: str, env: dict | None = None, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
-    """Run `invoke ARGS` the way an operator does; output captured as text."""
-    return subprocess.run(
-        [INVOKE, *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+def invoke(
+    *args: str, env: dict | None = None, cwd: Path = PROJECT_DIR, apart: bool = False
+) -> subprocess.CompletedProcess:
+    """Run `invoke ARGS` the way an operator does; output captured as text.
+
+    In this process by default, through invoke's own parser and the project's tasks, so a module's runs
+    share dbt's import (3 s a command); in a process of its own when a test needs one (`apart`: to kill
+    or time it, or to run beside another) or runs it with another environment or folder."""
+    if apart or env or cwd != PROJECT_DIR:
+        return subprocess.run(
+            [INVOKE, *args],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    return _invoke_here(list(args))
+
+
+def _invoke_here(args: list[str]) -> subprocess.CompletedProcess:
+    import traceback
+
+    from invoke import Program
+
+    from tasks import namespace
+
+    out, err, code = StringIO(), StringIO(), 0
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            Program(namespace=namespace, binary="invoke").run(["invoke", *args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except Exception:  # noqa: BLE001 - shown as a command line shows it: a traceback, which tests look for
+            traceback.print_exc()
+            code = 1
+    return subprocess.CompletedProcess([INVOKE, *args], code, out.getvalue(), err.getvalue())
 
 
 def migrate_ok(source: Path, target: Target, report: Path, *options: str) -> tuple[subprocess.CompletedProcess, dict]:

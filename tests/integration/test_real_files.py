@@ -13,9 +13,7 @@ import pytest
 from tests.conftest import (
     assert_prices_match_the_file,
     copy_with_a_changed_day,
-    create_database,
     digests,
-    drop_database,
     execute,
     invoke,
     migrate_ok,
@@ -51,10 +49,8 @@ def assert_reconciled_with_the_file(summary: dict, path) -> None:
 
 
 @pytest.fixture
-def database(admin_target):
-    target = create_database(admin_target)
-    yield target
-    drop_database(admin_target, target)
+def database(fresh_db):
+    return fresh_db
 
 
 def test_the_real_file_loads_whole_and_lists_its_new_ticker(database, tmp_path):
