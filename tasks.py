@@ -207,17 +207,17 @@ def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
     }
 )
 def bench(c, sizes="1000000,5000000", dsn=None, repeats="5", pandas_rows="1000000", debug=False):
-    """Measure the COPY limit, invoke migrate, pandas to_sql and the plan's queries (reports/bench-*.md)."""
+    """Measure the COPY limit, invoke migrate, DuckDB and pandas, and the plan's queries (reports/bench-*.md)."""
     from alpha_migrate.arguments import whole_number, whole_numbers
     from alpha_migrate.bench.run import BenchOptions, write_reports
     from alpha_migrate.bench.run import bench as run
     from alpha_migrate.console import Console
 
     counts = guarded(lambda: whole_numbers("sizes", sizes))
-    console = Console(steps=1 + 6 * len(counts))
     options = guarded(
         lambda: BenchOptions(counts, dsn, whole_number("repeats", repeats, 1), whole_number("pandas-rows", pandas_rows))
     )
+    console = Console(steps=options.steps)
 
     def measure():
         json_path, md_path = write_reports(run(options, console))
@@ -276,9 +276,14 @@ def test(c, quick=False):
             c.run(f"{sys.executable} -m pytest --durations=5 tests/unit", echo=True, pty=False)
             guarded(run_dbt_unit_tests)
             return
-        # Two workers, one per core, a module each at a time (module fixtures stay whole); a third measured
-        # barely faster (the suite is CPU-bound) and leaves less room to the tests that time clients.
-        c.run(f"{sys.executable} -m pytest --durations=15 -n 2 --dist loadfile", echo=True, pty=False)
+        # Two workers, one per core, a module each at a time (module fixtures stay whole), the longest
+        # modules first (tests/conftest.py); a third worker measured barely faster (the suite is CPU-bound)
+        # and leaves less room to the tests that time clients.
+        c.run(
+            f"{sys.executable} -m pytest --durations=15 -n 2 --dist loadfile --no-loadscope-reorder",
+            echo=True,
+            pty=False,
+        )
 
 
 @task

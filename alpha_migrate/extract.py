@@ -68,13 +68,18 @@ def connect_duckdb() -> duckdb.DuckDBPyConnection:
             "temp_directory": str(DUCKDB_SPILL_DIR),
         }
     )
+    load_extensions(con)
+    return con
+
+
+def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
+    """The SQLite and PostgreSQL scanners, from the wheels (DuckDB cannot download them here)."""
     for package, name in (
         ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
         ("duckdb_extension_postgres_scanner", "postgres_scanner"),
     ):
         con.execute(f"INSTALL {sql_literal(str(_extension_path(package)))}")
         con.execute(f"LOAD {name}")
-    return con
 
 
 def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -> dict:

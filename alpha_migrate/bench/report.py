@@ -1,6 +1,6 @@
 """`invoke bench` figures as Markdown: each method as a multiple of the limit, phases, indexes, queries."""
 
-PHASES = ("connect", "snapshot", "extract", "transform", "publish", "test", "verify")
+PHASES = ("connect", "snapshot", "extract", "transform", "reconcile", "publish", "test", "verify")
 
 
 def fmt(value, digits: int = 1) -> str:
@@ -46,6 +46,11 @@ def render_markdown(result: dict) -> str:
         ("`invoke migrate`, daily sync of one new day for every ticker", "daily_sync", "seconds"),
     ):
         row(name, lambda z, run=run, seconds=seconds: z[run][seconds], lambda z, run=run: z[run]["peak_rss_mb"])
+    row(
+        "DuckDB, ATTACH both and one typed `INSERT ... SELECT` into the table with its keys (a peer)",
+        lambda z: z.get("duckdb", {}).get("seconds"),
+        lambda z: z.get("duckdb", {}).get("peak_rss_mb"),
+    )
     row(
         "pandas `read_sql` + `to_sql` (default method)",
         lambda z: z.get("pandas", {}).get("seconds"),

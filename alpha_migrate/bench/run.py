@@ -35,6 +35,11 @@ class BenchOptions:
     repeats: int = 5
     pandas_rows: int = 1_000_000
 
+    @property
+    def steps(self) -> int:
+        """connect; per size: source, limit, migrate, sync, DuckDB, queries; pandas at its one size."""
+        return 1 + 6 * len(self.sizes) + (self.pandas_rows in self.sizes)
+
 
 def fresh_database(server: Target) -> Target:
     """Drop and create the bench's own database on the server: the bench never touches another."""
@@ -81,23 +86,27 @@ def measure_migrate(sqlite: Path, target: Target, logs: Path, name: str = "migra
     }
 
 
-def measure_pandas(sqlite: Path, target: Target, years: range, logs: Path) -> dict:
+def measure_peer(module: str, sqlite: Path, target: Target, years: range, logs: Path) -> dict:
+    """A peer's load (`module`'s main: SQLITE URI TABLE) into a copy of the plan's table with its keys in
+    place, as a measured child."""
+    name = module.rsplit(".", 1)[-1]
+    table = f"bench_{name}_prices"
     con = psycopg2.connect(target.libpq())
     con.autocommit = True
     with con.cursor() as cur:
-        limit.create_table(cur, years, with_keys=True, table="bench_pandas_prices")
+        limit.create_table(cur, years, with_keys=True, table=table)
     child, password = target.without_password()
     measured = run_measured(
-        [sys.executable, "-m", "alpha_migrate.bench.pandas_load", str(sqlite), child.uri(), "bench_pandas_prices"],
-        logs / "pandas.log",
-        password,
+        [sys.executable, "-m", module, str(sqlite), child.uri(), table], logs / f"{name}.log", password
     )
     with con.cursor() as cur:
-        cur.execute("drop table bench_pandas_prices")
+        cur.execute(f"select count(*) from {table}")
+        rows = cur.fetchone()[0]
+        cur.execute(f"drop table {table}")
     con.close()
     if measured.returncode != 0:
         return {"error": measured.output.strip().splitlines()[-1] if measured.output.strip() else "failed"}
-    return {"seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb}
+    return {"seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb, "rows": rows}
 
 
 def machine(target: Target) -> dict:
@@ -146,9 +155,11 @@ def bench(options: BenchOptions, console: Console) -> dict:
             next_day = write_next_day(sqlite, BENCH_DIR / f"synthetic-{rows}-next-day.db")
             size["daily_sync"] = measure_migrate(next_day, target, logs, "daily-sync")
             next_day.unlink()
+        with console.step(f"duckdb {rows:,}", "DuckDB ATTACH + one typed INSERT ... SELECT into the keyed table"):
+            size["duckdb"] = measure_peer("alpha_migrate.bench.duckdb_peer", sqlite, target, years, logs)
         if rows == options.pandas_rows:
             with console.step(f"pandas {rows:,}", "pandas read_sql + to_sql into the partitioned table"):
-                size["pandas"] = measure_pandas(sqlite, target, years, logs)
+                size["pandas"] = measure_peer("alpha_migrate.bench.pandas_load", sqlite, target, years, logs)
         with console.step(f"queries {rows:,}", f"queries: SQLite, partitioned, unpartitioned ({options.repeats} runs)"):
             size["queries"] = queries.measure(sqlite, target, options.repeats)
         result["sizes"][str(rows)] = size

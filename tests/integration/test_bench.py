@@ -46,7 +46,8 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
     assert small["daily_sync"]["sync"] == {"inserted": 600, "updated": 0, "unchanged": 3000, "deleted": 0}
     assert set(small["limit"]["index_build"]) == {"primary key", "idx ticker, date desc", "idx date (extension)"}
     assert small["limit"]["limit"] > 0 and small["limit"]["copy_with_keys"] > 0
-    assert small["pandas"]["seconds"] > 0 and "pandas" not in big
+    assert small["pandas"]["rows"] == 3000 and small["pandas"]["seconds"] > 0 and "pandas" not in big
+    assert (small["duckdb"]["rows"], big["duckdb"]["rows"]) == (3000, 6000), (small["duckdb"], big["duckdb"])
     assert 0 < small["migrate"]["peak_rss_mb"] < 1000
     last_30 = small["queries"]["last 30 days, max(date) subquery"]
     assert "idx_daily_prices_date" in last_30["indexes_used"]

@@ -258,19 +258,17 @@ def interrupt_when(target: Target, source: Path, report: Path, line_starts: str)
     return process.returncode, stderr.strip().splitlines()[-1]
 
 
-def test_ctrl_c_says_whether_the_run_had_published(fresh_db, demo_sqlite, tmp_path):
-    first = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri())
-    assert first.returncode == 0, first.stdout + first.stderr
+def test_ctrl_c_says_whether_the_run_had_published(migrated_db, demo_sqlite, tmp_path):
     source = copy_with_a_changed_day(demo_sqlite, tmp_path / "next-day.db")
-    before = digests(fresh_db)
-    assert interrupt_when(fresh_db, source, tmp_path / "a.json", "[4/8]") == (
+    before = digests(migrated_db)
+    assert interrupt_when(migrated_db, source, tmp_path / "a.json", "[4/8]") == (
         130,
         "error: interrupted before the publish: the target tables are unchanged",
     )
-    assert digests(fresh_db) == before
+    assert digests(migrated_db) == before
     assert json.loads((tmp_path / "a.json").read_text())["status"] == "failed"
-    assert interrupt_when(fresh_db, source, tmp_path / "b.json", "[8/8]") == (
+    assert interrupt_when(migrated_db, source, tmp_path / "b.json", "[8/8]") == (
         130,
         "error: interrupted after the publish: the target tables hold this run's rows; its checks did not finish",
     )
-    assert digests(fresh_db)[0] != before[0] and digests(fresh_db)[1] == before[1]
+    assert digests(migrated_db)[0] != before[0] and digests(migrated_db)[1] == before[1]
