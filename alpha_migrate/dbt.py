@@ -54,6 +54,13 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
 _manifests: dict[tuple, object] = {}
 
 
+def _shapes_a_parse(variable: str) -> bool:
+    """The variables the project, its profile, dbt and libpq read (env_var() in profiles.example.yml,
+    dbt_project.yml and the macros; DBT_* flags; PG*), but not the run's id, read only when dbt runs.
+    Others change under a caller without changing the project: PYTEST_CURRENT_TEST does at every test."""
+    return variable != RUN_ID_VARIABLE and variable.startswith(("ALPHA_", "DBT_", "PG", "USER"))
+
+
 def _behavior_flag_source() -> str:
     """dbt_common's BehaviorFlagRendered names the module that declared a flag (for a warning's text)
     with inspect.stack(), which reads the source file of every frame on the stack: once per flag and
@@ -88,7 +95,7 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
     ensure_profiles()
     variables = {**dbt_environment(target), **(env or {})}
     vars_args = args[args.index("--vars") : args.index("--vars") + 2] if "--vars" in args else []
-    key = (tuple(sorted((k, v) for k, v in variables.items() if k != RUN_ID_VARIABLE)), tuple(vars_args))
+    key = (tuple(sorted((k, v) for k, v in variables.items() if _shapes_a_parse(k))), tuple(vars_args))
 
     def show(event) -> None:
         if event.info.level in ("info", "warn", "error"):
