@@ -13,7 +13,8 @@ killed anywhere in between leaves the record, and the next run reclassifies and 
 from dataclasses import dataclass
 
 BLOCK_ROWS = 10_000
-# Rows per copy statement: the operator sees progress, and the sqlite scanner reads only its range's pages.
+# Rows per recorded range of changed rowids (staging.raw_changes). The extract copies all ranges in one
+# statement: DuckDB's sqlite scanner reads the whole table for any range.
 CHUNK_ROWS = 250_000
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 CHANGES_TABLE = "staging.raw_changes"
