@@ -276,14 +276,9 @@ def test(c, quick=False):
             c.run(f"{sys.executable} -m pytest --durations=5 tests/unit", echo=True, pty=False)
             guarded(run_dbt_unit_tests)
             return
-        # Two workers, one per core, a module each at a time (module fixtures stay whole), the longest
-        # modules first (tests/conftest.py); a third worker measured barely faster (the suite is CPU-bound)
-        # and leaves less room to the tests that time clients.
-        c.run(
-            f"{sys.executable} -m pytest --durations=15 -n 2 --dist loadfile --no-loadscope-reorder",
-            echo=True,
-            pty=False,
-        )
+        # Two workers, one per core, a module each at a time (module fixtures stay whole); a third measured
+        # barely faster (the suite is CPU-bound) and leaves less room to the tests that time clients.
+        c.run(f"{sys.executable} -m pytest --durations=15 -n 2 --dist loadfile", echo=True, pty=False)
 
 
 @task

@@ -35,31 +35,6 @@ INVOKE = str(Path(sys.executable).with_name("invoke"))
 REAL_CSV_DIR = PROJECT_DIR / "tests" / "data" / "etf_prices"
 DEMO_END = "2026-11-24"
 
-# The modules that take longest (worker-seconds, longest first): run first, so that at the end no worker
-# is left alone with a long one while the other idles. `invoke test` keeps this order for xdist
-# (--no-loadscope-reorder); without it xdist orders modules by their number of tests.
-LONGEST_FIRST = (
-    "test_real_files",
-    "test_generated_files",
-    "test_quarantine",
-    "test_migrate_demo",
-    "test_killed_run",
-    "test_errors",
-    "test_verification",
-    "test_live_clients",
-    "test_incremental_sync",
-    "test_write_lock",
-    "test_bench",
-    "test_concurrent_writes",
-    "test_sync",
-    "test_exact_counts",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
-
 
 @pytest.fixture(scope="session")
 def admin_target(tmp_path_factory) -> Target:
@@ -180,15 +155,13 @@ def real_sqlite(tmp_path_factory) -> Path:
     return path
 
 
-def invoke(
-    *args: str, env: dict | None = None, cwd: Path = PROJECT_DIR, apart: bool = False
-) -> subprocess.CompletedProcess:
+def invoke(*args: str, env: dict | None = None, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
     """Run `invoke ARGS` the way an operator does; output captured as text.
 
-    In this process by default, through invoke's own parser and the project's tasks, so a module's runs
-    share dbt's import (3 s a command); in a process of its own when a test needs one (`apart`: to kill
-    or time it, or to run beside another) or runs it with another environment or folder."""
-    if apart or env or cwd != PROJECT_DIR:
+    In this process, through invoke's own parser and the project's tasks, so a module's runs share dbt's
+    import (3 s a command); in a process of its own when run with another environment or folder. Tests
+    that kill, interrupt or time a command, or run two at once, start it with subprocess themselves."""
+    if env or cwd != PROJECT_DIR:
         return subprocess.run(
             [INVOKE, *args],
             cwd=cwd,
