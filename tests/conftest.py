@@ -199,17 +199,6 @@ def migrate_ok(source: Path, target: Target, report: Path, *options: str) -> tup
     return result, json.loads(report.read_text())
 
 
-def migrate_here(source: Path, target: Target, report: Path, **options) -> tuple[str, dict]:
-    """`invoke migrate` run in this process, as its task runs it (a module's runs share dbt's import):
-    what it prints, summary included, and its summary."""
-    from alpha_migrate.console import Console
-    from alpha_migrate.migrate import STEPS, Options, migrate, render_summary
-
-    out = StringIO()
-    summary = migrate(Options(source, dsn=target.uri(), report=report, **options), Console(STEPS, out))
-    return out.getvalue() + "\n".join(render_summary(summary)), summary
-
-
 def query(target: Target, sql: str, params=None) -> list[tuple]:
     con = psycopg2.connect(target.libpq())
     try:

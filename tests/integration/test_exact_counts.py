@@ -7,7 +7,7 @@ import subprocess
 import psycopg2
 
 from alpha_migrate import migrate as migration
-from tests.conftest import INVOKE, copy_with_a_changed_day, execute, invoke, migrate_here, migrate_ok, query
+from tests.conftest import INVOKE, copy_with_a_changed_day, execute, invoke, migrate_ok, query
 from tests.integration.test_killed_run import PUBLISH_WAITING, wait_for
 
 LAST_DAY = "select max(date) from daily_prices"
@@ -65,8 +65,9 @@ def test_a_bot_row_written_before_the_first_publish_meets_the_key(fresh_db, demo
             )
         return real_check(*args)
 
+    # conftest runs invoke in this process, so the migration calls the patched check.
     monkeypatch.setattr(migration, "check_staging_copy", bot_writes_then_check)
-    _, summary = migrate_here(demo_sqlite, fresh_db, tmp_path / "first.json")
+    _, summary = migrate_ok(demo_sqlite, fresh_db, tmp_path / "first.json")
     monkeypatch.undo()
     source_rows = sqlite3.connect(demo_sqlite).execute("select count(*) from daily_prices").fetchone()[0]
     assert summary["status"] == "ok"

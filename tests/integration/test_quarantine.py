@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import digests, invoke, migrate_here, migrate_ok, query
+from tests.conftest import digests, invoke, migrate_ok, query
 from tests.integration.adversarial import BASE_PORTFOLIO, BASE_PRICES, CASES, mixed_case, write_case
 
 TABLES = ("daily_prices", "portfolio_v1_performance")
@@ -16,7 +16,7 @@ TABLES = ("daily_prices", "portfolio_v1_performance")
 def test_each_row_is_loaded_merged_or_quarantined(case, fresh_db, tmp_path):
     source = tmp_path / "sector_etfs.db"
     write_case(source, case)
-    output, summary = migrate_here(source, fresh_db, tmp_path / "report.json", max_rejects=1000)
+    result, summary = migrate_ok(source, fresh_db, tmp_path / "report.json", "--max-rejects", "1000")
 
     base = (len(BASE_PRICES), len(BASE_PORTFOLIO))
     sizes = (len(BASE_PRICES) + len(case.prices), len(BASE_PORTFOLIO) + len(case.portfolio))
@@ -41,7 +41,7 @@ def test_each_row_is_loaded_merged_or_quarantined(case, fresh_db, tmp_path):
     )
     assert {(t, r): n for t, r, n in quarantined} == case.rejected
     if case.rejected:
-        assert f"invoke rejects --run {summary['run_id']}" in output
+        assert f"invoke rejects --run {summary['run_id']}" in result.stdout
 
 
 def test_loaded_values_equal_their_source_and_quarantine_keeps_raw_values(fresh_db, tmp_path):
