@@ -3,22 +3,57 @@
   the nullable columns), numbers within the documented rounding bound, half a unit of `scale` plus half a
   unit in the 15th significant digit (alpha_migrate/rounding.py), integers exactly (scale 0).
   `columns` maps each model column to its source column in `staging_model`.
+  Two scans instead of a join of every row: the staging model holds each loaded row's value as cast for
+  the mart beside its source value, so the bound is checked there, row by row; and the mart holds exactly
+  those values when the digests of both sides agree. Only when they do not does the join run, to name
+  the rows that differ from their source.
 -#}
 {% test matches_source_within_rounding(model, staging_model, key_columns, columns, scale) %}
-select
-    {% for key in key_columns %}target.{{ key }}, {% endfor %}
-    '{{ columns | join(",") }}' as checked_columns
-from {{ model }} as target
-inner join {{ alpha_in_scope_of(model, staging_model, key_columns) }} as staged
-    on {% for key in key_columns %}staged.{{ key }} = target.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
-where
-    staged.outcome = 'loaded'
-    and (
+{%- set compared = key_columns + columns.keys() | list -%}
+with staged as not materialized (
+    select *
+    from {{ alpha_in_scope_of(model, staging_model, key_columns) }} as staged
+    where outcome = 'loaded'
+),
+
+beyond as (
+    select
+        {% for key in key_columns %}{{ key }}, {% endfor %}
+        '{{ columns | join(",") }}' as checked_columns
+    from staged
+    where
         {%- for column, source_column in columns.items() %}
-            (target.{{ column }} is null) != (staged.{{ source_column }} is null)
-            or abs(target.{{ column }} - staged.{{ source_column }}::numeric)
-            > {{ 0.5 * 10 ** (-scale) if scale else 0 }} + abs(staged.{{ source_column }}::numeric) * 5e-15
-            {{- ' or' if not loop.last }}
+        ({{ column }} is null) != ({{ source_column }} is null)
+        or {{ alpha_beyond_rounding(column, source_column, scale) }}
+        {{- ' or' if not loop.last }}
         {%- endfor %}
-    )
+),
+
+digests_differ as (
+    select
+        (select {{ alpha_rows_digest(compared) }} from {{ model }} as target)
+        is distinct from (select {{ alpha_rows_digest(compared) }} from staged) as differ
+),
+
+differing as (
+    select
+        {% for key in key_columns %}target.{{ key }}, {% endfor %}
+        '{{ columns | join(",") }}' as checked_columns
+    from {{ model }} as target
+    inner join staged
+        on {% for key in key_columns %}staged.{{ key }} = target.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+    where
+        (select digests_differ.differ from digests_differ)
+        and (
+            {%- for column, source_column in columns.items() %}
+            (target.{{ column }} is null) != (staged.{{ source_column }} is null)
+            or {{ alpha_beyond_rounding('target.' ~ column, 'staged.' ~ source_column, scale) }}
+            {{- ' or' if not loop.last }}
+            {%- endfor %}
+        )
+)
+
+select * from beyond
+union
+select * from differing
 {% endtest %}

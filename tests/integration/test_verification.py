@@ -149,6 +149,29 @@ BREAKS = {
         ["update daily_prices set adj_close = adj_close - 0.01 where ticker = 'XLK' and date = '2020-03-02'"],
         "returns_match_source_daily_prices_adj_close",
     ),
+    # Changed alike in staging and in the mart, the digests agree: the staged value's own bound fails.
+    "price_changed_with_its_staged_copy": (
+        [
+            f"update {table} set raw_close = raw_close + 0.01 where ticker = 'XLK' and date = '2020-03-02'"
+            for table in ("daily_prices", "staging.stg_daily_prices")
+        ],
+        [
+            f"update {table} set raw_close = raw_close - 0.01 where ticker = 'XLK' and date = '2020-03-02'"
+            for table in ("daily_prices", "staging.stg_daily_prices")
+        ],
+        "matches_source_within_rounding_daily_prices",
+    ),
+    "adjusted_price_changed_with_its_staged_copy": (
+        [
+            f"update {table} set adj_close = adj_close + 0.01 where ticker = 'XLK' and date = '2020-03-02'"
+            for table in ("daily_prices", "staging.stg_daily_prices")
+        ],
+        [
+            f"update {table} set adj_close = adj_close - 0.01 where ticker = 'XLK' and date = '2020-03-02'"
+            for table in ("daily_prices", "staging.stg_daily_prices")
+        ],
+        "returns_match_source_daily_prices_adj_close",
+    ),
     "row_deleted": (
         [
             "create temporary table kept as select * from daily_prices where ticker = 'XLK' and date = '2020-03-02'",

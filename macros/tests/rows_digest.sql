@@ -1,0 +1,33 @@
+{#-
+  An order-free digest of `columns` over a relation's rows: their count and the sum of a 64-bit hash of
+  each row's text. Two relations with equal digests hold the same rows (the same multiset) but for a
+  hash collision, at a cost of one scan each: what the checks compare before they join row by row
+  (docs/design.md, "Checks as digests"). Both sides must have the same column types; the text of a
+  NUMERIC(10,4) keeps its four decimals, so 1.5 and 1.5000 never meet.
+-#}
+{% macro alpha_rows_digest(columns) -%}
+    count(*)::text || ':' || coalesce(sum(hashtextextended(row({{ columns | join(', ') }})::text, 0)), 0)::text
+{%- endmacro %}
+
+
+{#-
+  True when `value` (the loaded number) is further from `source_value` (the SQLite double) than the
+  documented rounding bound at `scale` decimals allows (alpha_migrate/rounding.py); NULL when either is.
+  Decided exactly in NUMERIC, as before, but only for values whose float difference comes near the
+  bound: the conversion of every double to NUMERIC was most of a check's time. The float difference errs
+  by a few units in the 16th digit, far inside the margin of 1e-12 of the value taken off the bound.
+-#}
+{% macro alpha_beyond_rounding(value, source_value, scale) -%}
+    {%- set half_unit = 0.5 * 10 ** (-scale) if scale else 0 -%}
+    (
+        {%- if scale %}
+        abs({{ value }}::float8 - {{ source_value }}::float8)
+        > {{ half_unit }} - abs({{ source_value }}::float8) * 1e-12
+        {%- else %}
+        {#- Equal as doubles, two integers differ by at most a unit in the 16th digit: within the bound. #}
+        {{ value }}::float8 != {{ source_value }}::float8
+        {%- endif %}
+        and
+        abs({{ value }} - {{ source_value }}::numeric) > {{ half_unit }} + abs({{ source_value }}::numeric) * 5e-15
+    )
+{%- endmacro %}
