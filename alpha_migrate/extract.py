@@ -30,6 +30,7 @@ from alpha_migrate.raw_layout import (
     RowIdentity,
     direct_select,
     direct_text_columns,
+    duckdb_typed,
     is_plan_typed,
     register,
     row_identity,
@@ -100,7 +101,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
             identity = snapshot.identity[table]
             if snapshot.plan_typed[table] and identity.is_rowid:
                 try:
-                    read = (f'src."{table}"', direct_select(table), direct_text_columns(table))
+                    read = (f'src."{table}"', duckdb_typed(table, direct_select(table)), direct_text_columns(table))
                     staged[table] = _stage(con, snapshot.path, table, read, run_id, console, target)
                     staged[table]["row_identity"] = identity.description
                     continue
@@ -108,7 +109,8 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
                 except (duckdb.Error, UnicodeError, _Unstorable) as exc:
                     console.detail(f"      {table}: {str(exc).splitlines()[0]}; splitting values by storage class")
             _split(snapshot.path, table, identity)
-            read = (f'raw."{split_table_name(table)}"', [f'"{name}"' for name in RAW_TABLES[table]], [])
+            columns = [f'"{name}"' for name in RAW_TABLES[table]]
+            read = (f'raw."{split_table_name(table)}"', duckdb_typed(table, columns), [])
             staged[table] = _stage(con, snapshot.path, table, read, run_id, console, target)
             staged[table]["row_identity"] = identity.description
         return staged
@@ -274,6 +276,10 @@ def _stage(
     nul_rows = con.execute("SELECT coalesce(sum(nul_rows), 0) FROM source_blocks").fetchone()[0]
     if nul_rows:
         raise _Unstorable(f"{nul_rows} rows hold text with a NUL byte")
+    # The whole file's digest, for the reconciliation (source_check.py): its blocks' added up.
+    source_digest = con.execute(
+        "SELECT CAST(coalesce(sum(CAST(digest AS HUGEINT)), 0) AS VARCHAR) FROM source_blocks"
+    ).fetchone()[0]
     source = {b: (n, d) for b, n, d in con.execute("SELECT block, row_count, digest FROM source_blocks").fetchall()}
     kept = {b: (n, d) for b, n, d in _pg_rows(con, f"select block, row_count, digest from {blocks}")}
     plan = raw_blocks.plan(source, kept, _pg_rows(con, f"select count(*) from {staged}")[0][0])
@@ -304,4 +310,10 @@ def _stage(
         con.execute(
             f"INSERT INTO pg.{blocks} SELECT block, row_count, digest FROM source_blocks WHERE block IN ({changed})"
         )
-    return {"rows": plan.source_rows, "full_copy": plan.full, "blocks_copied": len(plan.changed), "rows_copied": copied}
+    return {
+        "rows": plan.source_rows,
+        "full_copy": plan.full,
+        "blocks_copied": len(plan.changed),
+        "rows_copied": copied,
+        "source_digest": source_digest,
+    }

@@ -21,7 +21,7 @@ from alpha_migrate.extract import extract
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.roles import ensure_roles
 from alpha_migrate.source import take_snapshot
-from alpha_migrate.source_check import SourceDigests, check_staging_copy
+from alpha_migrate.source_check import check_staging_copy
 from alpha_migrate.verify import verify_apart
 from alpha_migrate.write_lock import write_lock
 
@@ -71,7 +71,7 @@ def migrate(options: Options, console: Console) -> dict:
     report_path = options.report or default_report_path(run_id)
     console.open_log(log_path(report_path))
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
-    target = source_digests = None
+    target = None
     lock = ExitStack()
     try:
         with console.step("connect", "connecting to PostgreSQL (16 or newer)"):
@@ -95,9 +95,10 @@ def migrate(options: Options, console: Console) -> dict:
                 )
                 for warning in snapshot.warnings:
                     console.say(f"      warning: {warning}")
-                source_digests = SourceDigests(snapshot.path, snapshot.identity)
             with console.step("extract", "extract changed rows to staging (DuckDB sqlite scanner -> COPY)"):
                 summary["extract"] = extract(snapshot, target, run_id, console)
+                # Each file's digest, from the extract's one read: for step 5, not for the report.
+                file_digests = {table: staged.pop("source_digest") for table, staged in summary["extract"].items()}
                 summary["staged"] = {table: staged["rows"] for table, staged in summary["extract"].items()}
                 for table, staged in summary["extract"].items():
                     how = "all rows" if staged["full_copy"] else f"{staged['blocks_copied']} changed blocks"
@@ -131,7 +132,7 @@ def migrate(options: Options, console: Console) -> dict:
                     scope = "changed rows and their keys" if how["incremental"] else "every row"
                     console.say(f"      {model}: reclassified {how['reclassified']:,} rows ({scope})")
             with console.step("reconcile", "reconcile with the SQLite file itself (its count and digest)"):
-                summary["source_check"] = check_staging_copy(con, source_digests.result())
+                summary["source_check"] = check_staging_copy(target, snapshot.rows, file_digests)
                 summary.update(quarantine.classify(con, snapshot.rows))
                 summary["new_tickers"] = target_db.new_tickers(con)
                 if summary["new_tickers"]:
@@ -184,8 +185,6 @@ def migrate(options: Options, console: Console) -> dict:
         raise Interrupted(summary["error"]) from None
     finally:
         lock.close()
-        if source_digests is not None:
-            source_digests.stop()
         summary["phases"] = console.timings
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["report"] = str(report_path)

@@ -105,6 +105,20 @@ def row_identity(con: sqlite3.Connection, table: str) -> RowIdentity:
     return RowIdentity(f"row_number() over (order by {quoted})", f"ordinal by ({', '.join(order)})")
 
 
+# The DuckDB type of each column type of the raw layout. The extract hashes each source row as these
+# types, and the reconciliation hashes the staging copy read back from PostgreSQL as the same
+# (source_check.py): equal rows, equal hashes, whichever way a value was read.
+DUCKDB_TYPES = {"bigint": "BIGINT", "text": "VARCHAR", "double precision": "DOUBLE"}
+
+
+def duckdb_typed(table: str, expressions: list[str]) -> list[str]:
+    """`expressions`, one per raw-layout column of `table` in order, cast to the column's DuckDB type."""
+    return [
+        f"CAST({expression} AS {DUCKDB_TYPES[pg_type]})"
+        for expression, (pg_type, _) in zip(expressions, RAW_TABLES[table].values(), strict=True)
+    ]
+
+
 def direct_select(table: str) -> list[str]:
     """DuckDB expressions reading a plan-typed source as the raw layout; non-conforming columns are NULL."""
     expressions = []
