@@ -199,14 +199,14 @@ def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
 
 @task(
     help={
-        "sizes": "price rows of each synthetic source, comma-separated (default 1000000,5000000)",
+        "sizes": "price rows of each synthetic source, comma-separated (default 100000,1000000,5000000)",
         "dsn": "a PostgreSQL 16 server where the role may create the database alpha_bench (default: embedded)",
         "repeats": "timed runs of each query, after one warm-up (default 5)",
         "pandas_rows": "the size at which pandas to_sql is also measured (default 1000000)",
         "debug": "show tracebacks",
     }
 )
-def bench(c, sizes="1000000,5000000", dsn=None, repeats="5", pandas_rows="1000000", debug=False):
+def bench(c, sizes="100000,1000000,5000000", dsn=None, repeats="5", pandas_rows="1000000", debug=False):
     """Measure the COPY limit, invoke migrate, DuckDB and pandas, and the plan's queries (reports/bench-*.md)."""
     from alpha_migrate.arguments import whole_number, whole_numbers
     from alpha_migrate.bench.run import BenchOptions, write_reports

@@ -202,6 +202,26 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute("CALL pg_clear_cache()")
 
 
+def _key(table: str) -> str:
+    return f"sqlite_{table}_pkey"
+
+
+def _ensure_key(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The raw staging table's primary key on sqlite_rowid: a sync deletes and reclassifies by it, and the
+    source's `unique` test reads it from the catalog (macros/tests/test_unique.sql)."""
+    staged = staging_table(table)
+    _pg(
+        con,
+        f"""do $$ begin
+                if not exists (select from pg_constraint where conname = '{_key(table)}'
+                               and conrelid = '{staged}'::regclass) then
+                    set local maintenance_work_mem = '512MB';
+                    alter table {staged} add constraint {_key(table)} primary key (sqlite_rowid);
+                end if;
+            end $$""",
+    )
+
+
 def _split(snapshot: Path, table: str, identity: RowIdentity) -> None:
     """SQLite splits `table` of the snapshot into the raw layout, in the side file (raw_layout.py)."""
     con = sqlite3.connect(split_path(snapshot))
@@ -287,7 +307,8 @@ def _stage(
     # Recorded first, so that a run killed below still leaves these rows to be reclassified.
     if plan.full:
         _pg(con, f"insert into {CHANGES_TABLE} (run_id, source_table, full_copy) values ('{run_id}', '{table}', true)")
-        _pg(con, f"truncate {blocks}; truncate {staged}")
+        # The key is built again once the rows are in: one sort, not an index kept up row by row.
+        _pg(con, f"truncate {blocks}; truncate {staged}; alter table {staged} drop constraint if exists {_key(table)}")
     elif ranges:
         values = ", ".join(f"('{run_id}', '{table}', false, {low}, {high})" for low, high in ranges)
         _pg(con, f"insert into {CHANGES_TABLE} (run_id, source_table, full_copy, low, high) values {values}")
@@ -305,6 +326,7 @@ def _stage(
         with console.progress(staged, plan.rows_to_copy) as advance, copy_progress(target, staged, advance) as finished:
             copied = con.execute(f"INSERT INTO pg.{staged} ({names}) {select}{where}").fetchone()[0]
             finished(copied)
+    _ensure_key(con, table)
     if plan.changed:
         changed = ", ".join(map(str, plan.changed))
         con.execute(

@@ -3,9 +3,12 @@
 import datetime as dt
 import json
 import os
+import signal
+import threading
 import time
 import uuid
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +68,27 @@ def log_path(report: Path) -> Path:
     return report.with_suffix(".run.log" if report.suffix == ".log" else ".log")
 
 
+@contextmanager
+def _remembered_interrupts() -> Iterator[threading.Event]:
+    """Ctrl-C raises KeyboardInterrupt wherever Python is, and a library's broad `except` can swallow it
+    (a run under load once went on to its end). Remembered here as well, it stops the run at its next
+    dbt call at the latest."""
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def on_interrupt(signum, frame) -> None:
+        pressed.set()
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def migrate(options: Options, console: Console) -> dict:
     started = time.perf_counter()
     run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -73,6 +97,7 @@ def migrate(options: Options, console: Console) -> dict:
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
     target = None
     lock = ExitStack()
+    interrupted = lock.enter_context(_remembered_interrupts())
     try:
         with console.step("connect", "connecting to PostgreSQL (16 or newer)"):
             target, is_embedded = resolve_target(options.dsn)
@@ -112,6 +137,8 @@ def migrate(options: Options, console: Console) -> dict:
             def dbt(*args: str) -> None:
                 # dbt's node lines to the log, its error lines to the screen as well
                 run_dbt([*args, "--vars", dbt_vars], target, console.detail, run_env, console.say)
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
 
             with console.step("transform", "classify, cast and check in staging (dbt build)"):
                 try:

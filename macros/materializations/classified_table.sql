@@ -42,6 +42,8 @@
             select sqlite_rowid from {{ source('sqlite', source_table) }} where {{ in_ranges }}
             union
             select sqlite_rowid from {{ target_relation }} where {{ in_ranges }};
+            -- Its size, for the planner: a few rows, found through the primary keys.
+            analyze alpha_reclassify_scope;
             create temp table alpha_first_pass on commit drop as {{ sql }};
             insert into alpha_reclassify_scope
             select sqlite_rowid from {{ target_relation }}
@@ -55,6 +57,7 @@
             select sqlite_rowid from alpha_reclassify_scope
         {%- endcall %}
         {% call statement('main') -%}
+            analyze alpha_reclassify_scope;
             create temp table alpha_reclassified on commit drop as {{ sql }};
             delete from {{ target_relation }} where sqlite_rowid in (select sqlite_rowid from alpha_reclassify_scope);
             insert into {{ target_relation }} select * from alpha_reclassified;
@@ -63,14 +66,30 @@
         {%- endcall %}
     {%- else -%}
         {%- set intermediate = make_intermediate_relation(target_relation) -%}
+        {#-
+          Two indexes, built once after the rows are in: the primary key on sqlite_rowid, which the
+          `unique` test then reads from the catalog (macros/tests/test_unique.sql) and a sync's
+          reclassification deletes by; and the loaded rows' keys, which a sync's tests look up. They
+          are named for the model: the intermediate's names are free again once it is renamed.
+        -#}
         {% call statement('main') -%}
             drop table if exists {{ intermediate }};
-            create unlogged table {{ intermediate }} as {{ sql }}
+            create unlogged table {{ intermediate }} as {{ sql }};
+            set local maintenance_work_mem = '512MB';
+            alter table {{ intermediate }} add primary key (sqlite_rowid);
+            create index {{ intermediate.identifier }}_loaded_keys on {{ intermediate }} ({{ keys }})
+            where outcome = 'loaded'
         {%- endcall %}
         {%- if existing_relation is not none -%}
             {% do adapter.drop_relation(existing_relation) %}
         {%- endif -%}
         {% do adapter.rename_relation(intermediate, target_relation) %}
+        {% call statement('name_indexes') -%}
+            alter index {{ target_relation.schema }}.{{ intermediate.identifier }}_pkey
+            rename to {{ target_relation.identifier }}_pkey;
+            alter index {{ target_relation.schema }}.{{ intermediate.identifier }}_loaded_keys
+            rename to {{ target_relation.identifier }}_loaded_keys
+        {%- endcall %}
         {#- A full classification is published in full: nothing accumulated before matters. -#}
         {% call statement('reset_to_publish') -%}
             drop table if exists {{ to_publish }} cascade;

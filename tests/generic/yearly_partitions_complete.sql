@@ -4,12 +4,38 @@
   Fails with one row per problem.
 -#}
 {% test yearly_partitions_complete(model, column_name) %}
-with misplaced as (
+with partitions as (
+    select
+        child.relname::text as name,
+        pg_get_expr(child.relpartbound, child.oid) as bound
+    from pg_inherits
+    inner join pg_class as child on pg_inherits.inhrelid = child.oid
+    where pg_inherits.inhparent = '{{ model }}'::regclass
+),
+
+-- PostgreSQL keeps every row within its partition's bounds: only a partition whose bounds are not
+-- exactly its name's year can hold a row of another year, so only then are the rows read (a scan of
+-- every row took 5 s at 5 million).
+loose_partitions as (
+    select partitions.name
+    from partitions
+    where
+        partitions.name !~ '_\d{4}$'
+        or partitions.bound is distinct from format(
+            'FOR VALUES FROM (%L) TO (%L)',
+            right(partitions.name, 4) || '-01-01',
+            (right(partitions.name, 4)::int + 1)::text || '-01-01'
+        )
+),
+
+misplaced as (
     select
         'row outside its yearly partition' as problem,
         tableoid::regclass::text as detail
     from {{ model }}
-    where right(tableoid::regclass::text, 4)::int != extract(year from {{ column_name }})::int
+    where
+        exists (select from loose_partitions)
+        and right(tableoid::regclass::text, 4)::int != extract(year from {{ column_name }})::int
 ),
 
 default_partitions as (

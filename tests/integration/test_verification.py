@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -210,6 +211,24 @@ def test_each_dbt_test_fails_on_its_broken_property(name, migrated, module_db, t
                 cur.execute(statement)
         con.close()
     # Repaired exactly (rows, partitions, constraints): the next break starts from a passing database.
+    assert table_state(module_db) == before
+
+
+def test_a_missing_trading_day_is_a_warning_naming_it(migrated, module_db, tmp_path):
+    breaking, repairing, _ = BREAKS["row_deleted"]
+    before = table_state(module_db)
+    con = psycopg2.connect(module_db.libpq())
+    try:
+        with con, con.cursor() as cur:
+            for statement in breaking:
+                cur.execute(statement)
+        result = analyst_dbt_test(module_db, tmp_path)
+        assert re.search(r" WARN 1 no_missing_trading_days_daily_prices_ticker ", result.stdout), result.stdout[-3000:]
+    finally:
+        with con, con.cursor() as cur:
+            for statement in repairing:
+                cur.execute(statement)
+        con.close()
     assert table_state(module_db) == before
 
 
