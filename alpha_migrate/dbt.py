@@ -13,8 +13,9 @@ from alpha_migrate.errors import MigrationError
 from alpha_migrate.paths import DBT_PROFILES_DIR, PROFILES_EXAMPLE, PROJECT_DIR
 
 # dbt's sessions classify, join and sort millions of rows: in memory that is 30% faster than spilling at
-# the 4 MB default. Index builds set their own maintenance_work_mem (macros/indexes).
-SESSION_OPTIONS = "-c work_mem=256MB"
+# the 4 MB default. Index builds set their own maintenance_work_mem (macros/indexes). A double's text is
+# its shortest exact decimal whatever the server's default, as alpha_to_numeric expects (docs/design.md).
+SESSION_OPTIONS = "-c work_mem=256MB -c extra_float_digits=1"
 RUN_ID_VARIABLE = "ALPHA_RUN_ID"  # read when dbt runs, not when it parses (macros/quarantine)
 
 

@@ -10,6 +10,7 @@ declared otherwise or without a rowid, SQLite itself first splits the table into
 side file beside the snapshot, and that split table is read instead.
 """
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -60,14 +61,17 @@ def _extension_path(package: str) -> Path:
 
 
 DUCKDB_MEMORY_LIMIT = "100MB"
+# One thread beside the PostgreSQL backend that takes the COPY: DuckDB's default two fight it for this
+# machine's two cores.
+COPY_THREADS = 1
 
 
 def connect_duckdb() -> duckdb.DuckDBPyConnection:
-    # One thread: DuckDB's default two fight the PostgreSQL server for this machine's two cores. A memory
-    # limit, spilling to disk beyond it: the parity over 5 million rows peaked at 760 MB without, 260 MB with.
+    # One thread unless a step says otherwise (COPY_THREADS). A memory limit, spilling to disk beyond it:
+    # the parity over 5 million rows peaked at 760 MB without, 260 MB with.
     con = duckdb.connect(
         config={
-            "threads": 1,
+            "threads": COPY_THREADS,
             "extension_directory": str(DUCKDB_EXTENSION_DIR),
             "memory_limit": DUCKDB_MEMORY_LIMIT,
             "temp_directory": str(DUCKDB_SPILL_DIR),
@@ -292,6 +296,8 @@ def _stage(
     staged = staging_table(table)
     blocks = blocks_table(staged)
     # Read in full before anything is written: a direct read that DuckDB refuses fails here, harmlessly.
+    # On every core: PostgreSQL waits meanwhile (at 5 million rows, 3-4 s on one thread, 1.3 s on two).
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE source_blocks AS {digest_sql(read_from, expressions, nul_columns)}")
     nul_rows = con.execute("SELECT coalesce(sum(nul_rows), 0) FROM source_blocks").fetchone()[0]
     if nul_rows:
@@ -318,6 +324,9 @@ def _stage(
     names = ", ".join(f'"{name}"' for name in RAW_TABLES[table])
     select = f"SELECT {', '.join(expressions)} FROM {read_from}"
     copied = 0
+    # A full copy keeps PostgreSQL's backend busy: one thread beside it. A few ranges keep it idle while
+    # DuckDB reads the whole table for them (no rowid pushdown, below): every core.
+    con.execute(f"SET threads = {COPY_THREADS if plan.full else os.cpu_count() or 1}")
     if ranges:
         # One statement for all ranges: DuckDB's sqlite scanner does not push a rowid range down, so each
         # statement reads the whole table (at 5 million rows, 20 ranges took 64 s, one statement 5 s).

@@ -1,8 +1,9 @@
 """The documented rounding rule for REAL values loaded into NUMERIC(p, s) columns.
 
-PostgreSQL converts a double to numeric through its 15-significant-digit decimal form, then rounds half
-away from zero to the column's scale. So a loaded value differs from the source's exact binary value by
-at most half a unit in the last kept decimal plus half a unit in the 15th significant digit.
+The staging models convert a double through its shortest round-trip decimal text (PostgreSQL's direct
+cast, through 15 significant digits, was twice as slow), then NUMERIC rounds half away from zero to the
+column's scale. Either way a loaded value differs from the source's exact binary value by at most half a
+unit in the last kept decimal plus half a unit in the 15th significant digit.
 """
 
 from decimal import Decimal

@@ -67,17 +67,18 @@
     {%- else -%}
         {%- set intermediate = make_intermediate_relation(target_relation) -%}
         {#-
-          Two indexes, built once after the rows are in: the primary key on sqlite_rowid, which the
-          `unique` test then reads from the catalog (macros/tests/test_unique.sql) and a sync's
-          reclassification deletes by; and the loaded rows' keys, which a sync's tests look up. They
-          are named for the model: the intermediate's names are free again once it is renamed.
+          Two indexes, built once after the rows are in, both unique, so the uniqueness tests read
+          them from the catalog (macros/tests/has_unique_index.sql): the primary key on sqlite_rowid,
+          which a sync's reclassification deletes by, and the loaded rows' keys, which a sync's tests
+          look up. They are named for the model: the intermediate's names are free again once it is
+          renamed.
         -#}
         {% call statement('main') -%}
             drop table if exists {{ intermediate }};
             create unlogged table {{ intermediate }} as {{ sql }};
             set local maintenance_work_mem = '512MB';
             alter table {{ intermediate }} add primary key (sqlite_rowid);
-            create index {{ intermediate.identifier }}_loaded_keys on {{ intermediate }} ({{ keys }})
+            create unique index {{ intermediate.identifier }}_loaded_keys on {{ intermediate }} ({{ keys }})
             where outcome = 'loaded'
         {%- endcall %}
         {%- if existing_relation is not none -%}

@@ -4,7 +4,7 @@
   by of every row (7 to 10 s at 5 million rows). Found first in the root project, it replaces dbt's own.
 -#}
 {% macro postgres__test_unique(model, column_name) %}
-{%- set constrained = execute and model is not string and alpha_has_unique_constraint(model, [column_name]) -%}
+{%- set constrained = execute and model is not string and alpha_has_unique_index(model, [column_name]) -%}
 select
     {{ column_name }} as unique_field,
     count(*) as n_records

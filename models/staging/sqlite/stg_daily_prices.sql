@@ -70,8 +70,8 @@ select
     -- The key whenever it is valid, even on a rejected row: `--mirror` keeps such keys in the target.
     (case when key_reason is null then ticker_clean end)::varchar(10) as ticker,
     (case when key_reason is null then date_clean end)::date as date,
-    (case when outcome != 'rejected' then raw_close end)::numeric(10, 4) as raw_close,
-    (case when outcome != 'rejected' then adj_close end)::numeric(10, 4) as adj_close,
+    {{ alpha_to_numeric("case when outcome != 'rejected' then raw_close end", 10, 4) }} as raw_close,
+    {{ alpha_to_numeric("case when outcome != 'rejected' then adj_close end", 10, 4) }} as adj_close,
     (case when outcome != 'rejected' then volume_clean end)::bigint as volume,
     -- The source's own REAL values, for the dbt tests that compare the loaded values against them.
     case when outcome != 'rejected' then raw_close end as source_raw_close,

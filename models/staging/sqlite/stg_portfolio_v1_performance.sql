@@ -63,9 +63,10 @@ select
     reject_reason,
     -- The key whenever it is valid, even on a rejected row: `--mirror` keeps such keys in the target.
     (case when key_reason is null then date_clean end)::date as date,
-    (case when outcome != 'rejected' then total_portfolio_value end)::numeric(12, 2) as total_portfolio_value,
-    (case when outcome != 'rejected' then daily_return_vs_spy end)::numeric(8, 6) as daily_return_vs_spy,
-    (case when outcome != 'rejected' then cumulative_alpha end)::numeric(8, 6) as cumulative_alpha,
+    {{ alpha_to_numeric("case when outcome != 'rejected' then total_portfolio_value end", 12, 2) }}
+        as total_portfolio_value,
+    {{ alpha_to_numeric("case when outcome != 'rejected' then daily_return_vs_spy end", 8, 6) }} as daily_return_vs_spy,
+    {{ alpha_to_numeric("case when outcome != 'rejected' then cumulative_alpha end", 8, 6) }} as cumulative_alpha,
     -- The source's own REAL values, for the dbt tests that compare the loaded values against them.
     case when outcome != 'rejected' then total_portfolio_value end as source_total_portfolio_value,
     case when outcome != 'rejected' then daily_return_vs_spy end as source_daily_return_vs_spy,
