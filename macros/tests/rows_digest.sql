@@ -11,6 +11,14 @@
 {%- endmacro %}
 
 
+{#- A query of one row: whether `model` and `staged` differ in the digest of `columns`. -#}
+{% macro alpha_digests_differ(model, staged, columns) -%}
+    select
+        (select {{ alpha_rows_digest(columns) }} from {{ model }} as target)
+        is distinct from (select {{ alpha_rows_digest(columns) }} from {{ staged }} as staged) as differ
+{%- endmacro %}
+
+
 {#-
   True when `value` (the loaded number) is further from `source_value` (the SQLite double) than the
   documented rounding bound at `scale` decimals allows (alpha_migrate/rounding.py); NULL when either is.

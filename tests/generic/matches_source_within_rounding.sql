@@ -30,9 +30,7 @@ beyond as (
 ),
 
 digests_differ as (
-    select
-        (select {{ alpha_rows_digest(compared) }} from {{ model }} as target)
-        is distinct from (select {{ alpha_rows_digest(compared) }} from staged) as differ
+    {{ alpha_digests_differ(model, 'staged', compared) }}
 ),
 
 differing as (

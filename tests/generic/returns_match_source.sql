@@ -19,9 +19,7 @@ with staged as not materialized (
 ),
 
 digests_differ as (
-    select
-        (select {{ alpha_rows_digest(compared) }} from {{ model }} as target)
-        is distinct from (select {{ alpha_rows_digest(compared) }} from staged) as differ
+    {{ alpha_digests_differ(model, 'staged', compared) }}
 ),
 
 prices_beyond as (

@@ -4,6 +4,8 @@ import datetime as dt
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +115,17 @@ def test_verify_fails_when_a_price_drifts_beyond_rounding(migrated, module_db, d
         con.close()
 
 
+def changed_alike_in_mart_and_staging(column: str) -> tuple[list[str], list[str]]:
+    """Breaking and repairing statements for one value changed in both copies: the digests agree, so
+    the staged value's own rounding bound must fail."""
+    where = "where ticker = 'XLK' and date = '2020-03-02'"
+    tables = ("daily_prices", "staging.stg_daily_prices")
+    return (
+        [f"update {table} set {column} = {column} + 0.01 {where}" for table in tables],
+        [f"update {table} set {column} = {column} - 0.01 {where}" for table in tables],
+    )
+
+
 BREAKS = {
     "duplicate_key": (
         [
@@ -150,27 +163,12 @@ BREAKS = {
         ["update daily_prices set adj_close = adj_close - 0.01 where ticker = 'XLK' and date = '2020-03-02'"],
         "returns_match_source_daily_prices_adj_close",
     ),
-    # Changed alike in staging and in the mart, the digests agree: the staged value's own bound fails.
     "price_changed_with_its_staged_copy": (
-        [
-            f"update {table} set raw_close = raw_close + 0.01 where ticker = 'XLK' and date = '2020-03-02'"
-            for table in ("daily_prices", "staging.stg_daily_prices")
-        ],
-        [
-            f"update {table} set raw_close = raw_close - 0.01 where ticker = 'XLK' and date = '2020-03-02'"
-            for table in ("daily_prices", "staging.stg_daily_prices")
-        ],
+        *changed_alike_in_mart_and_staging("raw_close"),
         "matches_source_within_rounding_daily_prices",
     ),
     "adjusted_price_changed_with_its_staged_copy": (
-        [
-            f"update {table} set adj_close = adj_close + 0.01 where ticker = 'XLK' and date = '2020-03-02'"
-            for table in ("daily_prices", "staging.stg_daily_prices")
-        ],
-        [
-            f"update {table} set adj_close = adj_close - 0.01 where ticker = 'XLK' and date = '2020-03-02'"
-            for table in ("daily_prices", "staging.stg_daily_prices")
-        ],
+        *changed_alike_in_mart_and_staging("adj_close"),
         "returns_match_source_daily_prices_adj_close",
     ),
     "row_deleted": (
@@ -192,44 +190,39 @@ BREAKS = {
 }
 
 
-@pytest.mark.parametrize("name", BREAKS)
-def test_each_dbt_test_fails_on_its_broken_property(name, migrated, module_db, tmp_path):
-    breaking, repairing, failing_test = BREAKS[name]
-    before = table_state(module_db)
-    con = psycopg2.connect(module_db.libpq())
+@contextmanager
+def broken(target, name: str) -> Iterator[None]:
+    """The database with BREAKS[name] applied, then repaired exactly (rows, partitions, constraints), so
+    that the next break starts from a passing database."""
+    breaking, repairing, _ = BREAKS[name]
+    before = table_state(target)
+    con = psycopg2.connect(target.libpq())
     try:
         with con, con.cursor() as cur:
             for statement in breaking:
                 cur.execute(statement)
-        result = analyst_dbt_test(module_db, tmp_path)
-        assert result.returncode == 1
-        failed = [line for line in result.stdout.splitlines() if " FAIL " in line and " of " in line]
-        assert any(failing_test in line for line in failed), "\n".join(failed) or result.stdout[-3000:]
+        yield
     finally:
         with con, con.cursor() as cur:
             for statement in repairing:
                 cur.execute(statement)
         con.close()
-    # Repaired exactly (rows, partitions, constraints): the next break starts from a passing database.
-    assert table_state(module_db) == before
+    assert table_state(target) == before
+
+
+@pytest.mark.parametrize("name", BREAKS)
+def test_each_dbt_test_fails_on_its_broken_property(name, migrated, module_db, tmp_path):
+    with broken(module_db, name):
+        result = analyst_dbt_test(module_db, tmp_path)
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if " FAIL " in line and " of " in line]
+    assert any(BREAKS[name][2] in line for line in failed), "\n".join(failed) or result.stdout[-3000:]
 
 
 def test_a_missing_trading_day_is_a_warning_naming_it(migrated, module_db, tmp_path):
-    breaking, repairing, _ = BREAKS["row_deleted"]
-    before = table_state(module_db)
-    con = psycopg2.connect(module_db.libpq())
-    try:
-        with con, con.cursor() as cur:
-            for statement in breaking:
-                cur.execute(statement)
+    with broken(module_db, "row_deleted"):
         result = analyst_dbt_test(module_db, tmp_path)
-        assert re.search(r" WARN 1 no_missing_trading_days_daily_prices_ticker ", result.stdout), result.stdout[-3000:]
-    finally:
-        with con, con.cursor() as cur:
-            for statement in repairing:
-                cur.execute(statement)
-        con.close()
-    assert table_state(module_db) == before
+    assert re.search(r" WARN 1 no_missing_trading_days_daily_prices_ticker ", result.stdout), result.stdout[-3000:]
 
 
 CATALOG_STATE = (
