@@ -64,16 +64,19 @@ DUCKDB_MEMORY_LIMIT = "100MB"
 # One thread beside the PostgreSQL backend that takes the COPY: DuckDB's default two fight it for this
 # machine's two cores.
 COPY_THREADS = 1
+# Every core, for the reads during which PostgreSQL waits (the block hashing, the reconciliation's
+# read-back, the parity).
+ALL_CORES = os.cpu_count() or 1
 
 
-def connect_duckdb() -> duckdb.DuckDBPyConnection:
-    # One thread unless a step says otherwise (COPY_THREADS). A memory limit, spilling to disk beyond it:
-    # the parity over 5 million rows peaked at 760 MB without, 260 MB with.
+def connect_duckdb(threads: int = COPY_THREADS, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    # A memory limit, spilling to disk beyond it: the parity over 5 million rows peaked at 760 MB without,
+    # 260 MB with.
     con = duckdb.connect(
         config={
-            "threads": COPY_THREADS,
+            "threads": threads,
             "extension_directory": str(DUCKDB_EXTENSION_DIR),
-            "memory_limit": DUCKDB_MEMORY_LIMIT,
+            "memory_limit": memory_limit,
             "temp_directory": str(DUCKDB_SPILL_DIR),
         }
     )
@@ -105,7 +108,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
             identity = snapshot.identity[table]
             if snapshot.plan_typed[table] and identity.is_rowid:
                 try:
-                    read = (f'src."{table}"', duckdb_typed(table, direct_select(table)), direct_text_columns(table))
+                    read = (f'src."{table}"', direct_select(table), direct_text_columns(table))
                     staged[table] = _stage(con, snapshot.path, table, read, run_id, console, target)
                     staged[table]["row_identity"] = identity.description
                     continue
@@ -297,7 +300,7 @@ def _stage(
     blocks = blocks_table(staged)
     # Read in full before anything is written: a direct read that DuckDB refuses fails here, harmlessly.
     # On every core: PostgreSQL waits meanwhile (at 5 million rows, 3-4 s on one thread, 1.3 s on two).
-    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.execute(f"SET threads = {ALL_CORES}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE source_blocks AS {digest_sql(read_from, expressions, nul_columns)}")
     nul_rows = con.execute("SELECT coalesce(sum(nul_rows), 0) FROM source_blocks").fetchone()[0]
     if nul_rows:
@@ -326,7 +329,7 @@ def _stage(
     copied = 0
     # A full copy keeps PostgreSQL's backend busy: one thread beside it. A few ranges keep it idle while
     # DuckDB reads the whole table for them (no rowid pushdown, below): every core.
-    con.execute(f"SET threads = {COPY_THREADS if plan.full else os.cpu_count() or 1}")
+    con.execute(f"SET threads = {COPY_THREADS if plan.full else ALL_CORES}")
     if ranges:
         # One statement for all ranges: DuckDB's sqlite scanner does not push a rowid range down, so each
         # statement reads the whole table (at 5 million rows, 20 ranges took 64 s, one statement 5 s).

@@ -120,18 +120,17 @@ def duckdb_typed(table: str, expressions: list[str]) -> list[str]:
 
 
 def direct_select(table: str) -> list[str]:
-    """DuckDB expressions reading a plan-typed source as the raw layout; non-conforming columns are NULL."""
+    """DuckDB expressions reading a plan-typed source as the raw layout, typed as duckdb_typed types it;
+    the columns for values of another storage class are NULL."""
     expressions = []
-    for column, (pg_type, _) in RAW_TABLES[table].items():
+    for column in RAW_TABLES[table]:
         if column == "sqlite_rowid":
             expressions.append("rowid")
         elif column.endswith(("_text", "_real")) or column == "unstorable":
-            expressions.append(f"CAST(NULL AS {'VARCHAR' if pg_type == 'text' else 'DOUBLE'})")
-        elif pg_type == "text":
-            expressions.append(f'CAST("{column}" AS VARCHAR)')
+            expressions.append("NULL")
         else:
             expressions.append(f'"{column}"')
-    return expressions
+    return duckdb_typed(table, expressions)
 
 
 def direct_text_columns(table: str) -> list[str]:

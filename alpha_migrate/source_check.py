@@ -15,13 +15,11 @@ is left to SQLite's count and to the dbt tests, which compare every loaded value
 the staging models read.
 """
 
-import os
-
 import duckdb
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.extract import connect_duckdb, sql_literal, staging_table
+from alpha_migrate.extract import ALL_CORES, connect_duckdb, sql_literal, staging_table
 from alpha_migrate.raw_layout import RAW_TABLES, duckdb_typed
 
 
@@ -34,10 +32,8 @@ def staged_digest_sql(table: str) -> str:
 
 
 def staged_digests(target: Target, tables: list[str]) -> dict[str, tuple[int, str]]:
-    con = connect_duckdb()
+    con = connect_duckdb(threads=ALL_CORES)
     try:
-        # Both cores: nothing else works while this runs but the server's side of the scan.
-        con.execute(f"SET threads = {os.cpu_count() or 1}")
         con.execute(f"ATTACH {sql_literal(target.libpq())} AS pg (TYPE postgres, READ_ONLY)")
         return {table: con.execute(staged_digest_sql(table)).fetchone() for table in tables}
     except duckdb.Error as exc:

@@ -15,16 +15,12 @@ outcomes as (
 ),
 
 loaded_keys_differ as (
-    select
-        (select {{ alpha_rows_digest(key_columns) }} from {{ model }})
-        is distinct from (
-            select {{ alpha_rows_digest(key_columns) }} from {{ staging_model }} where outcome = 'loaded'
-        ) as differ
+    {{ alpha_digests_differ(model, "(select * from " ~ staging_model ~ " where outcome = 'loaded')", key_columns) }}
 ),
 
 -- The loaded rows found in the model: all of them when both hold the same keys (one scan of each, see
--- macros/tests/rows_digest.sql; the staging model's own test keeps its loaded keys unique), else
--- counted by the join.
+-- macros/tests/rows_digest.sql; the staging model's unique index on them keeps its loaded keys unique),
+-- else counted by the join.
 loaded_present as materialized (
     select
         case

@@ -41,12 +41,9 @@ misplaced as (
 default_partitions as (
     select
         'DEFAULT partition' as problem,
-        child.relname::text as detail
-    from pg_inherits
-    inner join pg_class as child on pg_inherits.inhrelid = child.oid
-    where
-        pg_inherits.inhparent = '{{ model }}'::regclass
-        and pg_get_expr(child.relpartbound, child.oid) = 'DEFAULT'
+        partitions.name as detail
+    from partitions
+    where partitions.bound = 'DEFAULT'
 ),
 
 next_year as (
@@ -55,11 +52,8 @@ next_year as (
         (extract(year from current_date)::int + 1)::text as detail
     where not exists (
         select 1
-        from pg_inherits
-        inner join pg_class as child on pg_inherits.inhrelid = child.oid
-        where
-            pg_inherits.inhparent = '{{ model }}'::regclass
-            and child.relname = '{{ model.identifier }}_' || (extract(year from current_date)::int + 1)
+        from partitions
+        where partitions.name = '{{ model.identifier }}_' || (extract(year from current_date)::int + 1)
     )
 )
 
