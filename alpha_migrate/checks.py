@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from alpha_migrate.errors import MigrationError
+from alpha_migrate.errors import MigrationError, first_line
 
 SAMPLE_ROWS = 3
 
@@ -63,7 +63,7 @@ def add_samples(con, checks: list[FailedCheck], redact) -> None:
                 names = [column.name for column in cur.description]
                 check.samples = [{n: redact(str(v)) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
         except Exception as exc:  # noqa: BLE001 - a sample is a courtesy: the failure is reported either way
-            check.samples = [{"error": redact(str(exc).strip().splitlines()[0])}]
+            check.samples = [{"error": redact(first_line(exc))}]
 
 
 def as_report(checks: list[FailedCheck]) -> list[dict]:

@@ -23,7 +23,7 @@ import psycopg2
 from alpha_migrate import raw_blocks
 from alpha_migrate.console import Console
 from alpha_migrate.dsn import Target
-from alpha_migrate.errors import MigrationError
+from alpha_migrate.errors import MigrationError, first_line
 from alpha_migrate.paths import DUCKDB_EXTENSION_DIR, DUCKDB_SPILL_DIR
 from alpha_migrate.raw_blocks import CHANGES_DDL, CHANGES_TABLE, blocks_ddl, blocks_table, digest_sql, range_condition
 from alpha_migrate.raw_layout import (
@@ -114,7 +114,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
                     continue
                 # DuckDB refuses bytes that are not UTF-8 with a message Python cannot decode: UnicodeError
                 except (duckdb.Error, UnicodeError, _Unstorable) as exc:
-                    console.detail(f"      {table}: {str(exc).splitlines()[0]}; splitting values by storage class")
+                    console.detail(f"      {table}: {first_line(exc)}; splitting values by storage class")
             _split(snapshot.path, table, identity)
             columns = [f'"{name}"' for name in RAW_TABLES[table]]
             read = (f'raw."{split_table_name(table)}"', duckdb_typed(table, columns), [])
@@ -122,7 +122,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
             staged[table]["row_identity"] = identity.description
         return staged
     except duckdb.Error as exc:
-        raise MigrationError(f"extract failed: {target.redact(str(exc)).splitlines()[0]}") from exc
+        raise MigrationError(f"extract failed: {target.redact(first_line(exc))}") from exc
     finally:
         con.close()
 

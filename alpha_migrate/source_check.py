@@ -18,7 +18,7 @@ the staging models read.
 import duckdb
 
 from alpha_migrate.dsn import Target
-from alpha_migrate.errors import MigrationError
+from alpha_migrate.errors import MigrationError, first_line
 from alpha_migrate.extract import ALL_CORES, connect_duckdb, sql_literal, staging_table
 from alpha_migrate.raw_layout import RAW_TABLES, duckdb_typed
 
@@ -38,7 +38,7 @@ def staged_digests(target: Target, tables: list[str]) -> dict[str, tuple[int, st
         return {table: con.execute(staged_digest_sql(table)).fetchone() for table in tables}
     except duckdb.Error as exc:
         raise MigrationError(
-            f"could not read the staging copy back to check it: {target.redact(str(exc)).splitlines()[0]}"
+            f"could not read the staging copy back to check it: {target.redact(first_line(exc))}"
         ) from exc
     finally:
         con.close()

@@ -27,7 +27,7 @@ from alpha_migrate import target_db
 from alpha_migrate.console import Console
 from alpha_migrate.dbt import run_dbt
 from alpha_migrate.dsn import Target
-from alpha_migrate.errors import MigrationError
+from alpha_migrate.errors import MigrationError, first_line
 from alpha_migrate.extract import ALL_CORES, connect_duckdb, source_relations, sql_literal
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.risk_metrics import BENCHMARK, METRICS, PORTFOLIO, metrics_sql, to_stats
@@ -105,12 +105,12 @@ def parity(snapshot: Path, target: Target, con, source_staged: bool = False) -> 
             source_alpha = duck.execute(f"select date, price from ({alpha}) as alpha order by date").fetchall()
     except duckdb.Error as exc:
         duck.close()
-        raise MigrationError(f"verify could not read the source: {target.redact(str(exc)).splitlines()[0]}") from exc
+        raise MigrationError(f"verify could not read the source: {target.redact(first_line(exc))}") from exc
     try:
         # PostgreSQL joins and sends its loaded rows; DuckDB computes their metrics as it did the source's.
         target_rows = duck.execute(metrics_sql(_from_postgres(TARGET_PRICES))).fetchall()
     except duckdb.Error as exc:
-        raise MigrationError(f"verify could not read the target: {target.redact(str(exc)).splitlines()[0]}") from exc
+        raise MigrationError(f"verify could not read the target: {target.redact(first_line(exc))}") from exc
     finally:
         duck.close()
     with con.cursor() as cur:
