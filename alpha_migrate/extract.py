@@ -27,6 +27,7 @@ from alpha_migrate.errors import MigrationError, first_line
 from alpha_migrate.paths import DUCKDB_EXTENSION_DIR, DUCKDB_SPILL_DIR
 from alpha_migrate.raw_blocks import CHANGES_DDL, CHANGES_TABLE, blocks_ddl, blocks_table, digest_sql, range_condition
 from alpha_migrate.raw_layout import (
+    DECLARED_TYPES,
     RAW_TABLES,
     RowIdentity,
     direct_select,
@@ -245,6 +246,31 @@ def _split(snapshot: Path, table: str, identity: RowIdentity) -> None:
         con.close()
 
 
+def _changed_rows(snapshot: Path, table: str, ranges: list[tuple[int, int]]) -> str:
+    """SQLite copies the rows of `ranges` of a directly read table into the side file, rowids kept,
+    columns declared as the source's: the same values of the same storage classes, which DuckDB then
+    reads as it would the table itself. SQLite finds them by rowid; DuckDB's scanner would read the whole
+    table for them (2 s of a daily sync's extract at 5 million rows, for 600 rows). Returns the relation."""
+    name = f"alpha_changed_{table}"
+    columns = ", ".join(f'"{column}"' for column in DECLARED_TYPES[table])
+    declared = ", ".join(f'"{column}" {kind}' for column, kind in DECLARED_TYPES[table].items())
+    where = " or ".join(range_condition("rowid", low, high) for low, high in ranges)
+    con = sqlite3.connect(split_path(snapshot))
+    try:
+        con.execute(f"ATTACH {sql_literal(read_only_uri(snapshot))} AS src")
+        with con:
+            con.execute(f'DROP TABLE IF EXISTS "{name}"')
+            con.execute(f'CREATE TABLE "{name}" ({declared})')
+            con.execute(
+                f'INSERT INTO "{name}" (rowid, {columns}) SELECT rowid, {columns} FROM src."{table}" WHERE {where}'
+            )
+    except sqlite3.DatabaseError as exc:
+        raise MigrationError(f"cannot read {table} from the snapshot ({exc})") from exc
+    finally:
+        con.close()
+    return f'raw."{name}"'
+
+
 def _attach_source(con: duckdb.DuckDBPyConnection, snapshot: Path) -> None:
     """The snapshot as `src`, its side file of split tables as `raw` (when there is one), both as now."""
     for name in ("src", "raw"):
@@ -324,6 +350,9 @@ def _stage(
         _pg(con, f"delete from {blocks} where block in ({', '.join(map(str, plan.changed))})")
         where = " or ".join(range_condition("sqlite_rowid", low, high) for low, high in ranges)
         _pg(con, f"delete from {staged} where {where}")
+    if ranges and not plan.full and read_from == f'src."{table}"':
+        read_from = _changed_rows(snapshot, table, ranges)
+        _attach_source(con, snapshot)
     names = ", ".join(f'"{name}"' for name in RAW_TABLES[table])
     select = f"SELECT {', '.join(expressions)} FROM {read_from}"
     copied = 0
@@ -333,7 +362,7 @@ def _stage(
     if ranges:
         # One statement for all ranges: DuckDB's sqlite scanner does not push a rowid range down, so each
         # statement reads the whole table (at 5 million rows, 20 ranges took 64 s, one statement 5 s).
-        # The split's sqlite_rowid is its rowid.
+        # The split's sqlite_rowid is its rowid, as is the changed rows' copy's.
         where = "" if plan.full else " WHERE " + " OR ".join(range_condition("rowid", lo, hi) for lo, hi in ranges)
         with console.progress(staged, plan.rows_to_copy) as advance, copy_progress(target, staged, advance) as finished:
             copied = con.execute(f"INSERT INTO pg.{staged} ({names}) {select}{where}").fetchone()[0]
