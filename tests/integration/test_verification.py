@@ -93,9 +93,8 @@ def test_verify_report_matches_an_independent_computation(migrated, module_db, d
 
 
 def test_the_parity_after_a_migration_leaves_out_a_row_of_the_bots(migrated, migrated_db):
-    """At the end of a migration the target side skips its join to staging when the row counts leave no
-    room for a row the migration did not load: a row of the Bot's, at a price that would move every XLK
-    metric, still stays out of the comparison."""
+    """At the end of a migration the parity compares the rows the migration loaded: a row of the Bot's, at
+    a price that would move every XLK metric, stays out of it."""
     con = psycopg2.connect(migrated_db.libpq())
     con.autocommit = True
     try:
