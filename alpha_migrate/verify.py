@@ -49,7 +49,6 @@ TARGET_PRICES = f"""
 """
 TARGET_ALPHA = "select date, cumulative_alpha::float8 from public.portfolio_v1_performance order by date"
 
-
 # The source side at the end of `invoke migrate`, whose step 5 has just proven the raw staging copy equal
 # to the snapshot: the staging models carry each loaded row's value as read from the file, so the file is
 # not read a second time (at 5 million rows that read and its join by rowid took 9 s).
@@ -109,8 +108,8 @@ def parity(snapshot: Path, target: Target, con, source_staged: bool = False) -> 
         raise MigrationError(f"verify could not read the source: {target.redact(first_line(exc))}") from exc
     try:
         # PostgreSQL joins and sends its loaded rows; DuckDB computes their metrics as it did the source's.
-        # (Without the join, at 5 million rows, the rows came partition by partition, and DuckDB's window
-        # ran out of its 50 MB pool where the join's order, by ticker, let it through.)
+        # (Without the join, at 5 million rows, the rows came partition by partition and DuckDB's window
+        # ran out of its 50 MB pool in one run of three; with the join it held in every run.)
         target_rows = duck.execute(metrics_sql(_from_postgres(TARGET_PRICES))).fetchall()
     except duckdb.Error as exc:
         raise MigrationError(f"verify could not read the target: {target.redact(first_line(exc))}") from exc
