@@ -230,20 +230,28 @@ def _ensure_key(con: duckdb.DuckDBPyConnection, table: str) -> None:
     )
 
 
-def _split(snapshot: Path, table: str, identity: RowIdentity) -> None:
-    """SQLite splits `table` of the snapshot into the raw layout, in the side file (raw_layout.py)."""
+@contextmanager
+def _side_file(snapshot: Path, table: str) -> Iterator[sqlite3.Connection]:
+    """SQLite on the side file beside the snapshot, the snapshot attached read-only as `src`, in one
+    transaction; a read it cannot do stops the run with one line."""
     con = sqlite3.connect(split_path(snapshot))
     try:
-        register(con)
         # A URI in ATTACH needs URI names enabled on the connection; Python's sqlite3 build has them.
         con.execute(f"ATTACH {sql_literal(read_only_uri(snapshot))} AS src")
         with con:
-            for statement in split_table_sql(table, identity, "src"):
-                con.execute(statement)
+            yield con
     except sqlite3.DatabaseError as exc:
         raise MigrationError(f"cannot read {table} from the snapshot ({exc})") from exc
     finally:
         con.close()
+
+
+def _split(snapshot: Path, table: str, identity: RowIdentity) -> None:
+    """SQLite splits `table` of the snapshot into the raw layout, in the side file (raw_layout.py)."""
+    with _side_file(snapshot, table) as con:
+        register(con)
+        for statement in split_table_sql(table, identity, "src"):
+            con.execute(statement)
 
 
 def _changed_rows(snapshot: Path, table: str, ranges: list[tuple[int, int]]) -> str:
@@ -255,19 +263,10 @@ def _changed_rows(snapshot: Path, table: str, ranges: list[tuple[int, int]]) -> 
     columns = ", ".join(f'"{column}"' for column in DECLARED_TYPES[table])
     declared = ", ".join(f'"{column}" {kind}' for column, kind in DECLARED_TYPES[table].items())
     where = " or ".join(range_condition("rowid", low, high) for low, high in ranges)
-    con = sqlite3.connect(split_path(snapshot))
-    try:
-        con.execute(f"ATTACH {sql_literal(read_only_uri(snapshot))} AS src")
-        with con:
-            con.execute(f'DROP TABLE IF EXISTS "{name}"')
-            con.execute(f'CREATE TABLE "{name}" ({declared})')
-            con.execute(
-                f'INSERT INTO "{name}" (rowid, {columns}) SELECT rowid, {columns} FROM src."{table}" WHERE {where}'
-            )
-    except sqlite3.DatabaseError as exc:
-        raise MigrationError(f"cannot read {table} from the snapshot ({exc})") from exc
-    finally:
-        con.close()
+    with _side_file(snapshot, table) as con:
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        con.execute(f'CREATE TABLE "{name}" ({declared})')
+        con.execute(f'INSERT INTO "{name}" (rowid, {columns}) SELECT rowid, {columns} FROM src."{table}" WHERE {where}')
     return f'raw."{name}"'
 
 
@@ -357,7 +356,7 @@ def _stage(
     select = f"SELECT {', '.join(expressions)} FROM {read_from}"
     copied = 0
     # A full copy keeps PostgreSQL's backend busy: one thread beside it. A few ranges keep it idle while
-    # DuckDB reads the whole table for them (no rowid pushdown, below): every core.
+    # DuckDB reads them (from a split table, the whole table: no rowid pushdown, below): every core.
     con.execute(f"SET threads = {COPY_THREADS if plan.full else ALL_CORES}")
     if ranges:
         # One statement for all ranges: DuckDB's sqlite scanner does not push a rowid range down, so each

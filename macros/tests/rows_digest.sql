@@ -40,3 +40,18 @@
         abs({{ value }} - {{ source_value }}::numeric) > {{ half_unit }} + abs({{ source_value }}::numeric) * 5e-15
     )
 {%- endmacro %}
+
+
+{#-
+  True when any of `checks`, (column, source column, scale) triples, is NULL on one side only or beyond
+  the rounding bound: the columns prefixed by `value_prefix`, their source columns by `source_prefix`.
+-#}
+{% macro alpha_off_source(checks, value_prefix='', source_prefix='') -%}
+    (
+        {%- for column, source_column, scale in checks %}
+        ({{ value_prefix ~ column }} is null) != ({{ source_prefix ~ source_column }} is null)
+        or {{ alpha_beyond_rounding(value_prefix ~ column, source_prefix ~ source_column, scale) }}
+        {{- ' or' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}

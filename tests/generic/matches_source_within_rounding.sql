@@ -25,12 +25,7 @@ beyond as (
         {% for key in key_columns %}{{ key }}, {% endfor %}
         '{{ checks | map(attribute=0) | join(",") }}' as checked_columns
     from staged
-    where
-        {%- for column, source_column, column_scale in checks %}
-        ({{ column }} is null) != ({{ source_column }} is null)
-        or {{ alpha_beyond_rounding(column, source_column, column_scale) }}
-        {{- ' or' if not loop.last }}
-        {%- endfor %}
+    where {{ alpha_off_source(checks) }}
 ),
 
 digests_differ as (
@@ -46,13 +41,7 @@ differing as (
         on {% for key in key_columns %}staged.{{ key }} = target.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
     where
         (select digests_differ.differ from digests_differ)
-        and (
-            {%- for column, source_column, column_scale in checks %}
-            (target.{{ column }} is null) != (staged.{{ source_column }} is null)
-            or {{ alpha_beyond_rounding('target.' ~ column, 'staged.' ~ source_column, column_scale) }}
-            {{- ' or' if not loop.last }}
-            {%- endfor %}
-        )
+        and {{ alpha_off_source(checks, 'target.', 'staged.') }}
 )
 
 select * from beyond
