@@ -156,7 +156,10 @@ def migrate(options: Options, console: Console) -> dict:
                     ) from None
                 summary["classified"] = target_db.classifications(con, run_id)
                 for model, how in summary["classified"].items():
-                    scope = "changed rows and their keys" if how["incremental"] else "every row"
+                    if how["incremental"]:
+                        scope = "changed rows and their keys"
+                    else:
+                        scope = "every row, " + ("by key: a valid key repeats" if how["by_key"] else "one by one")
                     console.say(f"      {model}: reclassified {how['reclassified']:,} rows ({scope})")
             with console.step("reconcile", "reconcile with the SQLite file itself (its count and digest)"):
                 summary["source_check"] = check_staging_copy(target, snapshot.rows, file_digests)

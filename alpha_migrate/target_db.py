@@ -121,10 +121,13 @@ def classifications(con, run_id: str) -> dict[str, dict]:
     """How the run classified each staging model (macros/materializations/classified_table.sql)."""
     with con.cursor() as cur:
         cur.execute(
-            "select model, incremental, reclassified from staging.classified_runs where run_id = %s order by model",
+            """select model, incremental, reclassified, by_key from staging.classified_runs
+               where run_id = %s order by model""",
             (run_id,),
         )
-        return {model: {"incremental": inc, "reclassified": n} for model, inc, n in cur.fetchall()}
+        return {
+            model: {"incremental": inc, "reclassified": n, "by_key": by_key} for model, inc, n, by_key in cur.fetchall()
+        }
 
 
 def new_tickers(con) -> dict[str, int]:

@@ -30,6 +30,8 @@
         "select coalesce(max(seq), 0) from staging.raw_changes where source_table = '" ~ source_table ~ "'"
     ).rows[0][0] if changes_recorded else 0 -%}
 
+    {#- A sync compares its rows by key; a full classification, only if a valid key repeats (below). -#}
+    {%- set by_key = incremental -%}
     {%- if incremental -%}
         {%- set ranges = run_query(
             "select low, high from staging.raw_changes where source_table = '" ~ source_table ~ "' and seq <= " ~ changes_through
@@ -73,14 +75,33 @@
           look up. They are named for the model: the intermediate's names are free again once it is
           renamed.
         -#}
+        {%- set loaded_keys_index = intermediate.identifier ~ '_loaded_keys' -%}
+        {#- First on the assumption that no valid key has a second row, which a clean file bears out: the rows
+            are classified one by one, in parallel workers, with no window. The unique index on the loaded
+            keys is the proof; if a key repeats, the rows are classified again with the window. -#}
+        {%- do model.update({'alpha_keys_assumed_unique': true}) -%}
+        {%- set per_row_sql = render(model.raw_code) -%}
+        {%- do model.pop('alpha_keys_assumed_unique') -%}
         {% call statement('main') -%}
             drop table if exists {{ intermediate }};
-            create unlogged table {{ intermediate }} as {{ sql }};
+            create unlogged table {{ intermediate }} as {{ per_row_sql }};
             set local maintenance_work_mem = '512MB';
             alter table {{ intermediate }} add primary key (sqlite_rowid);
-            create unique index {{ intermediate.identifier }}_loaded_keys on {{ intermediate }} ({{ keys }})
-            where outcome = 'loaded'
+            do $alpha$ begin
+                create unique index {{ loaded_keys_index }} on {{ intermediate }} ({{ keys }}) where outcome = 'loaded';
+            exception when unique_violation then
+                null;
+            end $alpha$
         {%- endcall %}
+        {%- set by_key = run_query("select to_regclass('" ~ intermediate.schema ~ "." ~ loaded_keys_index ~ "') is null").rows[0][0] -%}
+        {%- if by_key -%}
+            {% call statement('classify_key_copies') -%}
+                drop table {{ intermediate }};
+                create unlogged table {{ intermediate }} as {{ sql }};
+                alter table {{ intermediate }} add primary key (sqlite_rowid);
+                create unique index {{ loaded_keys_index }} on {{ intermediate }} ({{ keys }}) where outcome = 'loaded'
+            {%- endcall %}
+        {%- endif -%}
         {%- if existing_relation is not none -%}
             {% do adapter.drop_relation(existing_relation) %}
         {%- endif -%}
@@ -99,15 +120,16 @@
     {%- endif -%}
 
     {% call statement('record_classification') -%}
-        insert into {{ alpha_staging_schema() }}.classified_runs (run_id, model, source_table, incremental, reclassified, changes_through)
+        insert into {{ alpha_staging_schema() }}.classified_runs (run_id, model, source_table, incremental, reclassified, changes_through, by_key)
         select
             '{{ alpha_run_id() }}', '{{ this.identifier }}', '{{ source_table }}', {{ incremental }}, count(*),
-            {{ changes_through }}
+            {{ changes_through }}, {{ by_key }}
         from {{ 'alpha_reclassified' if incremental else target_relation }}
         on conflict (run_id, model) do update set
             incremental = excluded.incremental,
             reclassified = excluded.reclassified,
             changes_through = excluded.changes_through,
+            by_key = excluded.by_key,
             classified_at = now()
     {%- endcall %}
 

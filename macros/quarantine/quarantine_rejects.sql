@@ -65,7 +65,9 @@
             changes_through bigint not null,
             classified_at timestamptz not null default now(),
             primary key (run_id, model)
-        )
+        );
+        -- whether rows were compared by key (a sync, or a key with two valid rows), or one by one
+        alter table {{ alpha_staging_schema() }}.classified_runs add column if not exists by_key boolean
     {%- endcall -%}
     {#- Committed here, on the connection that made them: dbt may run each hook on its own. -#}
     {%- do adapter.commit() -%}

@@ -6,63 +6,11 @@
 with raw as (
     select * from {{ source('sqlite', 'daily_prices') }}
     {{ alpha_only_rows_in_scope() }}
-),
+)
 
-normalised as (
-    select
-        *,
-        upper(trim(ticker)) as ticker_clean,
-        {{ market_date_shape('date') }} as date_shape,
-        coalesce(
-            volume,
-            case when volume_real = trunc(volume_real) and abs(volume_real) < 9e18 then volume_real::bigint end
-        ) as volume_clean
-    from raw
-    -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
-    offset 0  -- noqa: AM09
-),
-
-keys_checked as (
-    select
-        *,
-        case
-            -- First: the text PostgreSQL could not store is NULL in its column, not missing.
-            when unstorable is not null then 'text_unstorable'
-            when ticker_clean is null or ticker_clean = '' then 'ticker_missing'
-            when length(ticker_clean) > 10 then 'ticker_too_long'
-            when date_shape = 'missing' then 'date_missing'
-            when date_shape = 'unparseable' then 'date_unparseable'
-            when date_clean is null then 'date_impossible'
-            when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
-        end as key_reason
-    from (
-        select
-            *,
-            {{ market_date('date', 'date_shape') }} as date_clean
-        from normalised
-        -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
-        offset 0  -- noqa: AM09
-    ) as dated
-),
-
-checked as (
-    select
-        *,
-        coalesce(key_reason, case
-            when raw_close_text is not null or adj_close_text is not null then 'price_not_numeric'
-            when {{ is_not_finite('raw_close') }} or {{ is_not_finite('adj_close') }} then 'price_not_finite'
-            when raw_close < 0 or adj_close < 0 then 'price_negative'
-            when {{ overflows_numeric('raw_close', 10, 4) }} or {{ overflows_numeric('adj_close', 10, 4) }}
-                then 'price_out_of_range'
-            when volume_text is not null then 'volume_not_numeric'
-            when volume_real is not null and volume_clean is null then 'volume_fractional'
-            when volume_clean < 0 then 'volume_negative'
-        end) as invalid_reason
-    from keys_checked
-),
-
-{{ classify_by_key(['ticker_clean', 'date_clean'], ['raw_close', 'adj_close', 'volume_clean']) }}
-
+{#- The per-row steps are nested subqueries, not CTEs: each level's `alpha_fence` makes PostgreSQL compute
+    its columns once per row, and, unlike a CTE or `offset 0`, lets it spread the scan over parallel
+    workers (docs/performance.md). #}
 select
     sqlite_rowid,
     outcome,
@@ -86,4 +34,56 @@ select
         -- the bytes, as hex, of each value PostgreSQL cannot store as text
         'unstorable_hex', unstorable::json
     )::text end as raw_values
-from classified
+from (
+    {% call classify_by_key(['ticker_clean', 'date_clean'], ['raw_close', 'adj_close', 'volume_clean']) %}
+    select
+        *,
+        {{ alpha_fence('checked') }},
+        coalesce(key_reason, case
+            when raw_close_text is not null or adj_close_text is not null then 'price_not_numeric'
+            when {{ is_not_finite('raw_close') }} or {{ is_not_finite('adj_close') }} then 'price_not_finite'
+            when raw_close < 0 or adj_close < 0 then 'price_negative'
+            when {{ overflows_numeric('raw_close', 10, 4) }} or {{ overflows_numeric('adj_close', 10, 4) }}
+                then 'price_out_of_range'
+            when volume_text is not null then 'volume_not_numeric'
+            when volume_real is not null and volume_clean is null then 'volume_fractional'
+            when volume_clean < 0 then 'volume_negative'
+        end) as invalid_reason
+    from (
+        select
+            *,
+            {{ alpha_fence('keys_checked') }},
+            case
+                -- First: the text PostgreSQL could not store is NULL in its column, not missing.
+                when unstorable is not null then 'text_unstorable'
+                when ticker_clean is null or ticker_clean = '' then 'ticker_missing'
+                when length(ticker_clean) > 10 then 'ticker_too_long'
+                when date_shape = 'missing' then 'date_missing'
+                when date_shape = 'unparseable' then 'date_unparseable'
+                when date_clean is null then 'date_impossible'
+                when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+            end as key_reason
+        from (
+            select
+                *,
+                {{ alpha_fence('dated') }},
+                {{ market_date('date', 'date_shape') }} as date_clean
+            from (
+                select
+                    *,
+                    {{ alpha_fence('normalised') }},
+                    upper(trim(ticker)) as ticker_clean,
+                    {{ market_date_shape('date') }} as date_shape,
+                    coalesce(
+                        volume,
+                        case
+                            when volume_real = trunc(volume_real) and abs(volume_real) < 9e18
+                                then volume_real::bigint
+                        end
+                    ) as volume_clean
+                from raw
+            ) as normalised
+        ) as dated
+    ) as keys_checked
+    {% endcall %}
+) as classified

@@ -4,59 +4,9 @@
 with raw as (
     select * from {{ source('sqlite', 'portfolio_v1_performance') }}
     {{ alpha_only_rows_in_scope() }}
-),
+)
 
-dated as (
-    select
-        *,
-        {{ market_date('date', 'date_shape') }} as date_clean
-    from (
-        select
-            *,
-            {{ market_date_shape('date') }} as date_shape
-        from raw
-        -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
-        offset 0  -- noqa: AM09
-    ) as shaped
-),
-
-checked as (
-    select
-        *,
-        coalesce(key_reason, case
-            when
-                total_portfolio_value_text is not null
-                or daily_return_vs_spy_text is not null
-                or cumulative_alpha_text is not null
-                then 'value_not_numeric'
-            when
-                {{ is_not_finite('total_portfolio_value') }}
-                or {{ is_not_finite('daily_return_vs_spy') }}
-                or {{ is_not_finite('cumulative_alpha') }}
-                then 'value_not_finite'
-            when {{ overflows_numeric('total_portfolio_value', 12, 2) }} then 'value_out_of_range'
-            when {{ overflows_numeric('daily_return_vs_spy', 8, 6) }} then 'return_out_of_range'
-            when {{ overflows_numeric('cumulative_alpha', 8, 6) }} then 'alpha_out_of_range'
-        end) as invalid_reason
-    from (
-        select
-            *,
-            case
-                -- First: the text PostgreSQL could not store is NULL in its column, not missing.
-                when unstorable is not null then 'text_unstorable'
-                when date_shape = 'missing' then 'date_missing'
-                when date_shape = 'unparseable' then 'date_unparseable'
-                when date_clean is null then 'date_impossible'
-                when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
-            end as key_reason
-        from dated
-        -- A fence: PostgreSQL then computes these columns once per row, not again at each use.
-        offset 0  -- noqa: AM09
-    ) as keys_checked
-),
-
-{{ classify_by_key(['date_clean'], ['total_portfolio_value', 'daily_return_vs_spy', 'cumulative_alpha']) }}
-
+{#- Nested subqueries with fences, as in stg_daily_prices (which says why). #}
 select
     sqlite_rowid,
     outcome,
@@ -79,4 +29,51 @@ select
         -- the bytes, as hex, of each value PostgreSQL cannot store as text
         'unstorable_hex', unstorable::json
     )::text end as raw_values
-from classified
+from (
+    {% call classify_by_key(['date_clean'], ['total_portfolio_value', 'daily_return_vs_spy', 'cumulative_alpha']) %}
+    select
+        *,
+        {{ alpha_fence('checked') }},
+        coalesce(key_reason, case
+            when
+                total_portfolio_value_text is not null
+                or daily_return_vs_spy_text is not null
+                or cumulative_alpha_text is not null
+                then 'value_not_numeric'
+            when
+                {{ is_not_finite('total_portfolio_value') }}
+                or {{ is_not_finite('daily_return_vs_spy') }}
+                or {{ is_not_finite('cumulative_alpha') }}
+                then 'value_not_finite'
+            when {{ overflows_numeric('total_portfolio_value', 12, 2) }} then 'value_out_of_range'
+            when {{ overflows_numeric('daily_return_vs_spy', 8, 6) }} then 'return_out_of_range'
+            when {{ overflows_numeric('cumulative_alpha', 8, 6) }} then 'alpha_out_of_range'
+        end) as invalid_reason
+    from (
+        select
+            *,
+            {{ alpha_fence('keys_checked') }},
+            case
+                -- First: the text PostgreSQL could not store is NULL in its column, not missing.
+                when unstorable is not null then 'text_unstorable'
+                when date_shape = 'missing' then 'date_missing'
+                when date_shape = 'unparseable' then 'date_unparseable'
+                when date_clean is null then 'date_impossible'
+                when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+            end as key_reason
+        from (
+            select
+                *,
+                {{ alpha_fence('dated') }},
+                {{ market_date('date', 'date_shape') }} as date_clean
+            from (
+                select
+                    *,
+                    {{ alpha_fence('shaped') }},
+                    {{ market_date_shape('date') }} as date_shape
+                from raw
+            ) as shaped
+        ) as dated
+    ) as keys_checked
+    {% endcall %}
+) as classified
