@@ -55,3 +55,13 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+
+{#-
+  Whether any row of `relation` meets `condition`, as a count: PostgreSQL runs it once, as an aggregate in
+  parallel workers, where a plain filtered scan feeding the test's result ran on one core. A test that
+  lists its failing rows puts it before the same condition, which then scans again only when some fail.
+-#}
+{% macro alpha_rows_exist(relation, condition) -%}
+    (select count(*) > 0 from {{ relation }} where {{ condition }})
+{%- endmacro %}

@@ -25,7 +25,7 @@ beyond as (
         {% for key in key_columns %}{{ key }}, {% endfor %}
         '{{ checks | map(attribute=0) | join(",") }}' as checked_columns
     from staged
-    where {{ alpha_off_source(checks) }}
+    where {{ alpha_rows_exist('staged', alpha_off_source(checks)) }} and {{ alpha_off_source(checks) }}
 ),
 
 digests_differ as (

@@ -29,7 +29,9 @@ prices_beyond as (
         null::date as previous_date,
         'price beyond its rounding bound' as failure
     from staged
-    where {{ alpha_beyond_rounding(column_name, source_column, scale) }}
+    where
+        {{ alpha_rows_exist('staged', alpha_beyond_rounding(column_name, source_column, scale)) }}
+        and {{ alpha_beyond_rounding(column_name, source_column, scale) }}
 ),
 
 target_returns as (

@@ -113,6 +113,31 @@ def test_the_parity_after_a_migration_leaves_out_a_row_of_the_bots(migrated, mig
 DRIFTED = "ticker = 'XLU' and date >= '2020-01-01'"
 
 
+def test_the_parity_after_a_migration_agrees_with_verify_and_fails_as_it_does(migrated, migrated_db):
+    """The end-of-migration parity, its source side read from the staged rows instead of the file, gives
+    the metrics `invoke verify` gives from the file, side by side, and fails as it does on a price that
+    drifted."""
+    snapshot = Path(migrated[1]["snapshot_path"])
+    con = psycopg2.connect(migrated_db.libpq())
+    con.autocommit = True
+    try:
+        staged, _ = parity(snapshot, migrated_db, con, source_staged=True)
+        from_file, _ = parity(snapshot, migrated_db, con)
+        with con.cursor() as cur:
+            cur.execute(f"update daily_prices set adj_close = adj_close * 1.01 where {DRIFTED}")
+        drifted, _ = parity(snapshot, migrated_db, con, source_staged=True)
+    finally:
+        con.close()
+    assert [(row["series"], row["metric"]) for row in staged] == [(row["series"], row["metric"]) for row in from_file]
+    for ours, theirs in zip(staged, from_file, strict=True):
+        for side in ("source", "target"):
+            expected = theirs[side]
+            assert ours[side] == (None if expected is None else pytest.approx(expected, rel=1e-12, abs=1e-15))
+    assert all(row["ok"] for row in staged)
+    failed = {(row["series"], row["metric"]) for row in drifted if not row["ok"]}
+    assert {series for series, _ in failed} == {"XLU"}
+
+
 def test_verify_fails_when_a_price_drifts_beyond_rounding(migrated, module_db, demo_sqlite, tmp_path):
     con = psycopg2.connect(module_db.libpq())
     with con, con.cursor() as cur:
