@@ -9,7 +9,11 @@
   key column, which no key matches, are always in it, for `not_null` to see.
 -#}
 {% macro get_where_subquery(relation) -%}
-    {%- if config.get('where', '') != '__published_this_run__' -%}
+    {%- set where = config.get('where', '') or '' -%}
+    {%- if '__classified_this_run__' in where -%}
+        {{ return(alpha_classified_this_run(relation, where)) }}
+    {%- endif -%}
+    {%- if where != '__published_this_run__' -%}
         {{ return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) }}
     {%- endif -%}
     {%- set mart = graph.nodes.values()
@@ -72,3 +76,17 @@
     {%- endif -%}
     {{ return(staging_model) }}
 {% endmacro %}
+
+
+{#-
+  A staging model's test whose `where` names `__classified_this_run__` (alone, or with a condition, as in
+  `__classified_this_run__ and outcome != 'rejected'`) checks, on an incremental sync, only the rows
+  reclassified since the last publish (`<model>_to_publish`, which the tests read before the publish
+  consumes it): the other rows were checked when they were classified, and only a classification writes
+  the staging model. On a full classification, the whole model. The rest of the condition applies as
+  dbt's own `where` does.
+-#}
+{% macro alpha_classified_this_run(relation, where) -%}
+    {%- set condition = where | replace('__classified_this_run__', 'true') -%}
+    {{ return('(select * from ' ~ alpha_changed_rows(relation) ~ ' where ' ~ condition ~ ') dbt_subquery') }}
+{%- endmacro %}

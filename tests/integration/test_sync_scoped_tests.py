@@ -74,3 +74,33 @@ def test_the_key_tests_scoped_to_a_sync_fail_on_a_duplicate_or_null_key_it_publi
     # published rows but once in the table.
     assert "FAIL 1 unique_combination_daily_prices_ticker__date" in result.stdout, result.stdout
     assert "FAIL 1 not_null_daily_prices_ticker" in result.stdout, result.stdout
+
+
+def test_the_staging_tests_of_a_sync_read_only_the_rows_it_reclassified(migrated_db, demo_sqlite, tmp_path):
+    """The staging models' tests configured `where: __classified_this_run__` read, in a sync's run, the rows
+    reclassified since the last publish (`_to_publish`, consumed by the publish, so refilled here by hand);
+    without the run, as an analyst runs them, the whole model."""
+    _, summary = migrate_ok(
+        copy_with_a_new_day(demo_sqlite, tmp_path / "next.db", NEW_DAY), migrated_db, tmp_path / "sync.json"
+    )
+    assert summary["classified"]["stg_daily_prices"]["incremental"]
+    execute(
+        migrated_db,
+        """insert into staging.stg_daily_prices_to_publish
+           select * from staging.stg_daily_prices where ticker = 'XLK' and date = %(new_day)s;
+           update staging.stg_daily_prices_to_publish set outcome = 'unheard_of';
+           update staging.stg_daily_prices set outcome = 'unheard_of', ticker = null
+           where ticker = 'SPY' and date = '2020-03-02'""",
+        {"new_day": NEW_DAY},
+    )
+    tests = ("accepted_values_stg_daily_prices_outcome__loaded__merged__rejected", "not_null_stg_daily_prices_ticker")
+    in_the_run = dbt_test_after_the_sync(migrated_db, tmp_path, summary["run_id"], *tests)
+    assert in_the_run.returncode == 1, in_the_run.stdout
+    # The reclassified row's outcome, not the other row's; its ticker is not NULL.
+    assert f"FAIL 1 {tests[0]}" in in_the_run.stdout, in_the_run.stdout
+    assert f"PASS {tests[1]}" in in_the_run.stdout, in_the_run.stdout
+    whole = dbt_test_after_the_sync(migrated_db, tmp_path, "", *tests)
+    assert whole.returncode == 1, whole.stdout
+    # The whole model: the other row's outcome and NULL ticker ('unheard_of' is not 'rejected').
+    assert f"FAIL 1 {tests[0]}" in whole.stdout, whole.stdout
+    assert f"FAIL 1 {tests[1]}" in whole.stdout, whole.stdout
