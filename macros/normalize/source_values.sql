@@ -75,3 +75,12 @@
         abs({{ column }}) >= {{ limit - 1 }} and abs(round({{ column }}::text::numeric, {{ scale }})) >= {{ limit }}, false
     )
 {%- endmacro %}
+
+
+{#- The reasons a market date is not a valid key, in the order the staging models check them. -#}
+{% macro market_date_reasons(shape, date) -%}
+    when {{ shape }} = 'missing' then 'date_missing'
+    when {{ shape }} = 'unparseable' then 'date_unparseable'
+    when {{ date }} is null then 'date_impossible'
+    when not {{ market_date_is_sane(date) }} then 'date_out_of_range'
+{%- endmacro %}

@@ -58,10 +58,7 @@ from (
                 when unstorable is not null then 'text_unstorable'
                 when ticker_clean is null or ticker_clean = '' then 'ticker_missing'
                 when length(ticker_clean) > 10 then 'ticker_too_long'
-                when date_shape = 'missing' then 'date_missing'
-                when date_shape = 'unparseable' then 'date_unparseable'
-                when date_clean is null then 'date_impossible'
-                when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+                {{ market_date_reasons('date_shape', 'date_clean') }}
             end as key_reason
         from (
             select

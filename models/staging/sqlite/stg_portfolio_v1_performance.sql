@@ -56,10 +56,7 @@ from (
             case
                 -- First: the text PostgreSQL could not store is NULL in its column, not missing.
                 when unstorable is not null then 'text_unstorable'
-                when date_shape = 'missing' then 'date_missing'
-                when date_shape = 'unparseable' then 'date_unparseable'
-                when date_clean is null then 'date_impossible'
-                when not {{ market_date_is_sane('date_clean') }} then 'date_out_of_range'
+                {{ market_date_reasons('date_shape', 'date_clean') }}
             end as key_reason
         from (
             select
