@@ -78,6 +78,24 @@ def test_summary_reports_every_row_loaded(first_run, demo_sqlite, server_version
     assert "psql" in result.stdout and "connect: postgresql://" in result.stdout
 
 
+def test_the_staging_tables_are_not_vacuumed_for_their_inserts(first_run, module_db):
+    """A full copy rewrites them; vacuuming that copy ran during the run's own tests (alpha_migrate/extract.py)."""
+    options = query(
+        module_db,
+        """select relname, reloptions from pg_class
+           where relnamespace = 'staging'::regnamespace and relname like any (array['sqlite_%', 'stg_%'])
+             and relkind = 'r' and relname not like '%\\_blocks' and relname not like '%\\_publish%'
+           order by relname""",
+    )
+    assert [name for name, _ in options] == [
+        "sqlite_daily_prices",
+        "sqlite_portfolio_v1_performance",
+        "stg_daily_prices",
+        "stg_portfolio_v1_performance",
+    ]
+    assert all(reloptions == ["autovacuum_vacuum_insert_threshold=-1"] for _, reloptions in options), options
+
+
 def test_yearly_partitions_from_first_data_year_through_next_year(first_run, module_db):
     _, summary = first_run
     next_year = dt.date.today().year + 1
