@@ -76,7 +76,6 @@
           renamed.
         -#}
         {%- set loaded_keys_index = intermediate.identifier ~ '_loaded_keys' -%}
-        {#- Not vacuumed for its inserts, as the raw staging tables (alpha_migrate/extract.py says why). -#}
         {#- First on the assumption that no valid key has a second row, which a clean file bears out: the rows
             are classified one by one, in parallel workers, with no window. The unique index on the loaded
             keys is the proof; if a key repeats, the rows are classified again with the window. -#}
@@ -84,23 +83,12 @@
         {%- set per_row_sql = render(model.raw_code) -%}
         {%- do model.pop('alpha_keys_assumed_unique') -%}
         {% call statement('main') -%}
-            drop table if exists {{ intermediate }};
-            create unlogged table {{ intermediate }} with (autovacuum_vacuum_insert_threshold = -1) as {{ per_row_sql }};
-            set local maintenance_work_mem = '512MB';
-            alter table {{ intermediate }} add primary key (sqlite_rowid);
-            do $alpha$ begin
-                create unique index {{ loaded_keys_index }} on {{ intermediate }} ({{ keys }}) where outcome = 'loaded';
-            exception when unique_violation then
-                null;
-            end $alpha$
+            {{ alpha_classify_into(intermediate, per_row_sql, keys, loaded_keys_index, keys_may_repeat=true) }}
         {%- endcall %}
         {%- set by_key = run_query("select to_regclass('" ~ intermediate.schema ~ "." ~ loaded_keys_index ~ "') is null").rows[0][0] -%}
         {%- if by_key -%}
             {% call statement('classify_key_copies') -%}
-                drop table {{ intermediate }};
-                create unlogged table {{ intermediate }} with (autovacuum_vacuum_insert_threshold = -1) as {{ sql }};
-                alter table {{ intermediate }} add primary key (sqlite_rowid);
-                create unique index {{ loaded_keys_index }} on {{ intermediate }} ({{ keys }}) where outcome = 'loaded'
+                {{ alpha_classify_into(intermediate, sql, keys, loaded_keys_index) }}
             {%- endcall %}
         {%- endif -%}
         {%- if existing_relation is not none -%}
@@ -140,3 +128,27 @@
 
     {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+
+{#-
+  `sql`'s rows into a new unlogged `relation`, then its primary key on sqlite_rowid and the unique index
+  `index` on the loaded rows' `keys`; with `keys_may_repeat`, a repeated key leaves that index unbuilt
+  instead of failing. Not vacuumed for its inserts, as the raw staging tables (alpha_migrate/extract.py
+  says why).
+-#}
+{% macro alpha_classify_into(relation, sql, keys, index, keys_may_repeat=false) -%}
+    drop table if exists {{ relation }};
+    create unlogged table {{ relation }} with (autovacuum_vacuum_insert_threshold = -1) as {{ sql }};
+    set local maintenance_work_mem = '512MB';
+    alter table {{ relation }} add primary key (sqlite_rowid);
+    {%- set create_index = 'create unique index ' ~ index ~ ' on ' ~ relation ~ ' (' ~ keys ~ ") where outcome = 'loaded'" %}
+    {%- if keys_may_repeat %}
+    do $alpha$ begin
+        {{ create_index }};
+    exception when unique_violation then
+        null;
+    end $alpha$
+    {%- else %}
+    {{ create_index }}
+    {%- endif %}
+{%- endmacro %}
