@@ -34,3 +34,4 @@ def test_the_metrics_are_computed_again_on_one_thread(duck):
     rows = _metrics(duck, "select * from prices")
     assert len(rows) == SERIES
     assert {row[1] for row in rows} == {DAYS - 1}  # each series' count of returns
+    assert duck.execute("SELECT current_setting('threads')").fetchone()[0] == 2  # as the caller set it
