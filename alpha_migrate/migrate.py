@@ -187,6 +187,8 @@ def migrate(options: Options, console: Console) -> dict:
                 for table, counts in summary["sync"].items():
                     console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
             with console.step("test", "test the published tables (dbt test)"):
+                for table in target_db.vacuum_bulk_published(con, summary["sync"], summary["reconciliation"]):
+                    console.say(f"      {table}: vacuumed and analyzed before its checks read it")
                 try:
                     dbt("test", "--selector", "after_publish")
                 except ChecksFailed as exc:

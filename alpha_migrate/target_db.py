@@ -117,6 +117,28 @@ def sync_counts(con, run_id: str) -> dict[str, dict[str, int]]:
         return {t: {"inserted": i, "updated": u, "unchanged": n, "deleted": d} for t, i, u, n, d in cur.fetchall()}
 
 
+# autovacuum_vacuum_insert_scale_factor's default: autovacuum reads a table again once that share of its
+# rows is new since its last vacuum.
+BULK_SHARE = 0.2
+
+
+def vacuum_bulk_published(con, sync: dict[str, dict[str, int]], reconciliation: dict[str, dict]) -> list[str]:
+    """Vacuum and analyze the tables whose publish wrote at least BULK_SHARE of their rows, and name them.
+    Autovacuum would start on them within its next minute, and read and write them whole while the run's
+    checks and parity read them (at 5 million rows the parity took 60 s against 23-30 s). Run now, it costs
+    3-4 s at that size; the checks then plan with the new rows' statistics and find their pages already
+    marked visible."""
+    bulk = [
+        table
+        for table, counts in sync.items()
+        if counts["inserted"] + counts["updated"] >= BULK_SHARE * max(reconciliation[table]["loaded"], 1)
+    ]
+    if bulk:
+        with con.cursor() as cur:
+            cur.execute(f"vacuum (analyze) {', '.join(f'public.{table}' for table in bulk)}")
+    return bulk
+
+
 def classifications(con, run_id: str) -> dict[str, dict]:
     """How the run classified each staging model (macros/materializations/classified_table.sql)."""
     with con.cursor() as cur:
@@ -134,12 +156,16 @@ def new_tickers(con) -> dict[str, int]:
     """Tickers this run loads that the reference seed (seeds/sector_tickers.csv) does not list, with their
     loaded rows: valid data, reported so that someone adds their name and sector."""
     with con.cursor() as cur:
+        # Counted per ticker first, then matched with the seed: a parallel aggregate. Matched row by row
+        # first, the rows of unknown tickers were sorted to be counted (at 5 million, 3.5 s against 0.7).
         cur.execute(
-            """select staged.ticker, count(*) from staging.stg_daily_prices as staged
-               where staged.outcome = 'loaded' and not exists (
-                   select from reference.sector_tickers as known where known.ticker = staged.ticker
-               )
-               group by staged.ticker order by staged.ticker"""
+            """select loaded.ticker, loaded.n
+               from (
+                   select ticker, count(*) as n from staging.stg_daily_prices
+                   where outcome = 'loaded' group by ticker
+               ) as loaded
+               where not exists (select from reference.sector_tickers as known where known.ticker = loaded.ticker)
+               order by loaded.ticker"""
         )
         return dict(cur.fetchall())
 

@@ -23,7 +23,10 @@ spans as (
     group by {{ ticker_column }}
 ),
 
-short_spans as (
+-- Materialized, so that only the short spans reach the day-by-day search: given the table's statistics,
+-- the planner otherwise searched every ticker's every day first and filtered after (5 million rows: 16 s
+-- against 1.9).
+short_spans as materialized (
     select spans.*
     from spans
     inner join trading_days as first_day on spans.first_date = first_day.date

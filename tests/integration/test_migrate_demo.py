@@ -96,6 +96,24 @@ def test_the_staging_tables_are_not_vacuumed_for_their_inserts(first_run, module
     assert all(reloptions == ["autovacuum_vacuum_insert_threshold=-1"] for _, reloptions in options), options
 
 
+VACUUMED = "{}: vacuumed and analyzed before its checks read it"
+
+
+def test_the_first_load_is_vacuumed_before_its_checks_read_it(first_run, module_db):
+    """Its publish wrote every row: the run vacuums and analyzes both tables itself, rather than leave it to
+    autovacuum while its own tests and parity read them (target_db.vacuum_bulk_published)."""
+    result, _ = first_run
+    assert VACUUMED.format("daily_prices") in result.stdout
+    assert VACUUMED.format("portfolio_v1_performance") in result.stdout
+    partitions = query(
+        module_db,
+        """select child.relpages, child.relallvisible, child.reltuples from pg_inherits
+           join pg_class child on child.oid = pg_inherits.inhrelid
+           where inhparent = 'public.daily_prices'::regclass and child.relpages > 0""",
+    )
+    assert partitions and all(visible == pages and rows > 0 for pages, visible, rows in partitions), partitions
+
+
 def test_yearly_partitions_from_first_data_year_through_next_year(first_run, module_db):
     _, summary = first_run
     next_year = dt.date.today().year + 1
@@ -165,6 +183,7 @@ def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run
         stop.set()
         thread.join()
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "vacuumed" not in result.stdout  # it wrote nothing: autovacuum's to judge
     second = json.loads(report.read_text())
     # The run keeps its snapshot with its sha256 (checked at once: runs elsewhere prune older snapshots).
     assert hashlib.sha256(open(second["snapshot_path"], "rb").read()).hexdigest() == second["snapshot_sha256"]
