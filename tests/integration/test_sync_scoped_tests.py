@@ -14,19 +14,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from alpha_migrate.paths import PROJECT_DIR
 from tests.conftest import copy_with_a_new_day, execute, migrate_ok, query
 
 NEW_DAY = "2026-11-25"  # the day after DEMO_END
 
 
-def dbt_test_after_the_sync(target, profiles_dir: Path, run_id: str, *tests: str) -> subprocess.CompletedProcess:
+def dbt_test_after_the_sync(
+    target, profiles_dir: Path, run_id: str, *tests: str, dbt_vars: str = "{}"
+) -> subprocess.CompletedProcess:
     """`dbt test` as an analyst runs it (tests/integration/test_migrate_demo.py), in the sync's run, as
     `invoke migrate`'s own test step is."""
     shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
     dbt = str(Path(sys.executable).with_name("dbt"))
     return subprocess.run(
-        [dbt, "--no-use-colors", "test", "--profiles-dir", str(profiles_dir), "--select", *tests],
+        [dbt, "--no-use-colors", "test", "--profiles-dir", str(profiles_dir), "--vars", dbt_vars, "--select", *tests],
         cwd=PROJECT_DIR,
         env={**os.environ, **target.dbt_env(), "ALPHA_RUN_ID": run_id},
         capture_output=True,
@@ -35,8 +39,11 @@ def dbt_test_after_the_sync(target, profiles_dir: Path, run_id: str, *tests: str
     )
 
 
+# The scope's two forms (macros/tests/get_where_subquery.sql): a daily sync's keys looked up one by one,
+# and beyond the probe limit (here 0) a semi-join.
+@pytest.mark.parametrize("dbt_vars", ["{}", "{sync_test_probe_limit: 0}"], ids=["lookups", "semi-join"])
 def test_the_key_tests_scoped_to_a_sync_fail_on_a_duplicate_or_null_key_it_published(
-    migrated_db, demo_sqlite, tmp_path
+    migrated_db, demo_sqlite, tmp_path, dbt_vars
 ):
     _, summary = migrate_ok(
         copy_with_a_new_day(demo_sqlite, tmp_path / "next.db", NEW_DAY), migrated_db, tmp_path / "sync.json"
@@ -68,6 +75,7 @@ def test_the_key_tests_scoped_to_a_sync_fail_on_a_duplicate_or_null_key_it_publi
         summary["run_id"],
         "unique_combination_daily_prices_ticker__date",
         "not_null_daily_prices_ticker",
+        dbt_vars=dbt_vars,
     )
     assert result.returncode == 1, result.stdout
     # One duplicate key: the published one. Not the unpublished one (the scope holds), nor SPY's, twice in the
