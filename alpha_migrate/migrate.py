@@ -197,8 +197,10 @@ def migrate(options: Options, console: Console) -> dict:
                 console.step("test", "test the published tables (dbt test)"),
                 ThreadPoolExecutor(max_workers=1) as beside,
             ):
-                for table in target_db.vacuum_bulk_published(con, summary["sync"], summary["reconciliation"]):
-                    console.say(f"      {table}: vacuumed and analyzed before its checks read it")
+                for table, outcome in target_db.vacuum_bulk_published(
+                    con, summary["sync"], summary["reconciliation"]
+                ).items():
+                    console.say(f"      {table}: {outcome}")
                 # The report's counts and checksums of what was published, read while dbt starts (2 s of one
                 # core, idle otherwise) and tests: at 5 million rows a 2 s scan of both tables.
                 published = beside.submit(target_db.contents_apart, target)

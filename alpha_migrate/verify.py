@@ -103,8 +103,8 @@ PARITY_MEMORY_LIMIT = "50MB"
 
 def _metrics(duck: duckdb.DuckDBPyConnection, prices: str) -> list[tuple]:
     """The metrics of `prices`; once more on one thread if DuckDB ran out of its pool. Each thread pins
-    its own buffers, and at 5 million rows the pool ran short now and then (on the target side, whose
-    rows arrive in the join's order); one thread pins fewer, at up to 1.7 times the time."""
+    its own buffers, and at 5 million rows the pool once ran short now and then (on the target side, with
+    the window's former eight columns); one thread pins fewer, at up to 1.7 times the time."""
     try:
         return duck.execute(metrics_sql(prices)).fetchall()
     except duckdb.OutOfMemoryException:
@@ -138,7 +138,7 @@ def parity(snapshot: Path, target: Target, con, source_staged: bool = False) -> 
     try:
         # PostgreSQL sends its loaded rows; DuckDB computes their metrics as it did the source's. (They come
         # partition by partition, which with the window's former eight columns ran DuckDB out of its pool in
-        # one run of three at 5 million rows; with three, in none of four. _metrics survives it anyway.)
+        # one run of three at 5 million rows; with three, in none of eleven. _metrics survives it anyway.)
         target_rows = _metrics(duck, _from_postgres(TARGET_PRICES))
     except duckdb.Error as exc:
         raise MigrationError(f"verify could not read the target: {target.redact(first_line(exc))}") from exc

@@ -58,7 +58,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set classification_sql -%}
-        select incremental, changes_through, source_table, reclassified from {{ alpha_staging_schema() }}.classified_runs
+        select incremental, changes_through, source_table from {{ alpha_staging_schema() }}.classified_runs
         where run_id = '{{ alpha_run_id() }}' and model = '{{ staging_relation.identifier }}'
     {%- endset -%}
     {%- set rows = run_query(classification_sql).rows -%}

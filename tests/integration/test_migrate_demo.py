@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from alpha_migrate import target_db
 from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
 from tests.conftest import (
@@ -96,7 +97,7 @@ def test_the_staging_tables_are_not_vacuumed_for_their_inserts(first_run, module
     assert all(reloptions == ["autovacuum_vacuum_insert_threshold=-1"] for _, reloptions in options), options
 
 
-VACUUMED = "{}: vacuumed and analyzed before its checks read it"
+VACUUMED = "{}: vacuumed and analyzed before its checks read it"  # target_db.vacuum_bulk_published
 
 
 def test_the_first_load_is_vacuumed_before_its_checks_read_it(first_run, module_db):
@@ -112,6 +113,29 @@ def test_the_first_load_is_vacuumed_before_its_checks_read_it(first_run, module_
            where inhparent = 'public.daily_prices'::regclass and child.relpages > 0""",
     )
     assert partitions and all(visible == pages and rows > 0 for pages, visible, rows in partitions), partitions
+
+
+def test_the_vacuum_skips_a_table_another_session_holds_and_says_so(migrated_db):
+    """A session holding a lock that conflicts with VACUUM neither holds up the run nor fails it: the table
+    is left to autovacuum, and the run's output says so."""
+    holder = psycopg2.connect(migrated_db.libpq())
+    try:
+        with holder.cursor() as cur:
+            cur.execute("lock table public.daily_prices in share update exclusive mode")
+        written = {
+            "daily_prices": {"inserted": 10, "updated": 0},
+            "portfolio_v1_performance": {"inserted": 0, "updated": 5},
+        }
+        loaded = {"daily_prices": {"loaded": 10}, "portfolio_v1_performance": {"loaded": 5}}
+        with target_db.connect(migrated_db) as con:
+            outcomes = target_db.vacuum_bulk_published(con, written, loaded)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert outcomes == {
+        "daily_prices": 'vacuum skipped (skipping vacuum of "daily_prices" --- lock not available); autovacuum will',
+        "portfolio_v1_performance": "vacuumed and analyzed before its checks read it",
+    }
 
 
 def test_yearly_partitions_from_first_data_year_through_next_year(first_run, module_db):
