@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,16 +161,10 @@ def migrate(options: Options, console: Console) -> dict:
                     else:
                         scope = "every row, " + ("by key: a valid key repeats" if how["by_key"] else "one by one")
                     console.say(f"      {model}: reclassified {how['reclassified']:,} rows ({scope})")
-            with (
-                console.step("reconcile", "reconcile with the SQLite file itself (its count and digest)"),
-                ThreadPoolExecutor(max_workers=1) as beside,
-            ):
-                # DuckDB reads the staging copy back while PostgreSQL counts the outcomes: at 5 million rows
-                # the read-back keeps one core busy for 2.5 s, the counts the other for 1.2 s.
-                read_back = beside.submit(check_staging_copy, target, snapshot.rows, file_digests)
+            with console.step("reconcile", "reconcile with the SQLite file itself (its count and digest)"):
+                summary["source_check"] = check_staging_copy(target, snapshot.rows, file_digests)
                 summary.update(quarantine.classify(con, snapshot.rows))
                 summary["new_tickers"] = target_db.new_tickers(con)
-                summary["source_check"] = read_back.result()
                 if summary["new_tickers"]:
                     new = list(summary["new_tickers"].items())
                     listed = ", ".join(f"{t} ({n:,} rows)" for t, n in new[:NEW_TICKERS_LISTED])
@@ -193,22 +186,16 @@ def migrate(options: Options, console: Console) -> dict:
                 summary["sync"] = target_db.sync_counts(con, run_id)
                 for table, counts in summary["sync"].items():
                     console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-            with (
-                console.step("test", "test the published tables (dbt test)"),
-                ThreadPoolExecutor(max_workers=1) as beside,
-            ):
+            with console.step("test", "test the published tables (dbt test)"):
                 for table, outcome in target_db.vacuum_bulk_published(
                     con, summary["sync"], summary["reconciliation"]
                 ).items():
                     console.say(f"      {table}: {outcome}")
-                # The report's counts and checksums of what was published, read while dbt starts (2 s of one
-                # core, idle otherwise) and tests: at 5 million rows a 2 s scan of both tables.
-                published = beside.submit(target_db.contents_apart, target)
                 try:
                     dbt("test", "--selector", "after_publish")
                 except ChecksFailed as exc:
                     raise _stopped_by_checks(exc, con, target, summary, published=True) from None
-                summary.update(published.result())
+                summary.update(target_db.contents(con))
             # The reconciliation of step 5 stands: the publish changes no staging model.
             summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
         with console.step("verify", "verify: risk-metric parity, SQLite against PostgreSQL"):

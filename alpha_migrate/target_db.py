@@ -106,12 +106,6 @@ def contents(con) -> dict[str, dict]:
     return found
 
 
-def contents_apart(target: Target) -> dict[str, dict]:
-    """contents() on a connection of its own, for a thread beside the one that holds the run's."""
-    with connect(target) as con:
-        return contents(con)
-
-
 def sync_counts(con, run_id: str) -> dict[str, dict[str, int]]:
     """What the run's publish changed, per table, as recorded by macros/publish/publish_table.sql."""
     with con.cursor() as cur:
