@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 
-from alpha_migrate import raw_blocks
+from alpha_migrate import raw_blocks, raw_writes
 from alpha_migrate.console import Console
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError, first_line
@@ -100,8 +100,10 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
     (raw_blocks.py). Per source table: rows staged, whether all were copied, blocks and rows copied, and
     the row identity used."""
     con = connect_duckdb()
+    # Its writes to the raw staging tables are logged under this name (raw_writes.py).
+    writer = Target({**target.params, "application_name": raw_writes.extract_application_name(run_id)})
     try:
-        con.execute(f"ATTACH {sql_literal(target.libpq())} AS pg (TYPE postgres)")
+        con.execute(f"ATTACH {sql_literal(writer.libpq())} AS pg (TYPE postgres)")
         _pg(con, f"create schema if not exists {STAGING_SCHEMA}; {CHANGES_DDL}")
         staged = {}
         for table in RAW_TABLES:
@@ -207,10 +209,17 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
             end $$;
             create table if not exists {staged} ({ddl});
             alter table {staged} set (autovacuum_vacuum_insert_threshold = -1);
-            {blocks_ddl(staged)}""",
+            {blocks_ddl(staged)};
+            {raw_writes.ensure_sql(table, logged_relations(table))}""",
     )
     # DuckDB caches PostgreSQL's catalog: make it see the table as it is now.
     con.execute("CALL pg_clear_cache()")
+
+
+def logged_relations(table: str) -> list[str]:
+    """What the extract writes for `table`, and what the write log watches (raw_writes.py)."""
+    staged = staging_table(table)
+    return [staged, blocks_table(staged)]
 
 
 def _key(table: str) -> str:
@@ -381,4 +390,7 @@ def _stage(
         "blocks_copied": len(plan.changed),
         "rows_copied": copied,
         "source_digest": source_digest,
+        # For the reconciliation's read-back (source_check.py): what this run wrote.
+        "changed_blocks": plan.changed,
+        "ranges": ranges,
     }

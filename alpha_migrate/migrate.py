@@ -122,8 +122,12 @@ def migrate(options: Options, console: Console) -> dict:
                     console.say(f"      warning: {warning}")
             with console.step("extract", "extract changed rows to staging (DuckDB sqlite scanner -> COPY)"):
                 summary["extract"] = extract(snapshot, target, run_id, console)
-                # Each file's digest, from the extract's one read: for step 5, not for the report.
-                file_digests = {table: staged.pop("source_digest") for table, staged in summary["extract"].items()}
+                # Each file's digest and what was copied, from the extract's one read: for step 5, not the report.
+                copied = {
+                    table: {key: staged.pop(key) for key in ("source_digest", "changed_blocks", "ranges")}
+                    | {"full_copy": staged["full_copy"]}
+                    for table, staged in summary["extract"].items()
+                }
                 summary["staged"] = {table: staged["rows"] for table, staged in summary["extract"].items()}
                 for table, staged in summary["extract"].items():
                     how = "all rows" if staged["full_copy"] else f"{staged['blocks_copied']} changed blocks"
@@ -162,7 +166,9 @@ def migrate(options: Options, console: Console) -> dict:
                         scope = "every row, " + ("by key: a valid key repeats" if how["by_key"] else "one by one")
                     console.say(f"      {model}: reclassified {how['reclassified']:,} rows ({scope})")
             with console.step("reconcile", "reconcile with the SQLite file itself (its count and digest)"):
-                summary["source_check"] = check_staging_copy(target, snapshot.rows, file_digests)
+                summary["source_check"] = check_staging_copy(target, con, run_id, snapshot.rows, copied)
+                for table, checked in summary["source_check"].items():
+                    console.detail(f"      {table}: staging read back ({checked['read_back']}), equal to the file")
                 summary.update(quarantine.classify(con, snapshot.rows))
                 summary["new_tickers"] = target_db.new_tickers(con)
                 if summary["new_tickers"]:

@@ -84,8 +84,8 @@ def ensure_roles(target: Target) -> list[str]:
 
 
 def hand_over(cur, owner: str) -> None:
-    """Make `owner` own what `invoke migrate` writes: the tables with every partition, and the schemas
-    dbt rebuilds. Ownership is per relation, so each partition is handed over on its own."""
+    """Make `owner` own what `invoke migrate` writes: the tables with every partition, the schemas dbt
+    rebuilds, and their functions. Ownership is per relation, so each partition is handed over on its own."""
     cur.execute("select current_database()")
     cur.execute(
         sql.SQL("grant create on database {} to {}").format(sql.Identifier(cur.fetchone()[0]), sql.Identifier(owner))
@@ -104,3 +104,11 @@ def hand_over(cur, owner: str) -> None:
                 sql.Identifier(schema), sql.Identifier(table), sql.Identifier(owner)
             )
         )
+    # The staging write log's trigger function, which each run replaces (alpha_migrate/raw_writes.py).
+    cur.execute(
+        """select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+           where n.nspname = any(%s)""",
+        (list(OWNED_SCHEMAS),),
+    )
+    for (function,) in cur.fetchall():
+        cur.execute(sql.SQL("alter function {} owner to {}").format(sql.SQL(function), sql.Identifier(owner)))

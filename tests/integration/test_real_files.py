@@ -5,6 +5,7 @@ portfolio), rowids anywhere in 64 bits, WITHOUT ROWID tables and text PostgreSQL
 count here is SQLite's own, read with sqlite3, never the migration's copy.
 """
 
+import datetime as dt
 import json
 import sqlite3
 
@@ -13,6 +14,7 @@ import pytest
 from tests.conftest import (
     assert_prices_match_the_file,
     copy_with_a_changed_day,
+    copy_with_a_new_day,
     digests,
     execute,
     invoke,
@@ -185,6 +187,64 @@ def test_a_copy_changed_before_the_publish_stops_the_run_with_the_target_unchang
         )
         assert digests(database) == before
         assert json.loads((tmp_path / f"{what}.json").read_text())["status"] == "failed"
+
+
+def next_day_source(demo_sqlite, copy):
+    last = sqlite3.connect(demo_sqlite).execute("select max(date) from daily_prices").fetchone()[0]
+    day = (dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()
+    return copy_with_a_new_day(demo_sqlite, copy, day)
+
+
+def test_a_sync_reads_back_only_the_blocks_it_copied(migrated_db, demo_sqlite, tmp_path):
+    """No write to staging but the extract's since the last check: the rest of the copy is what that
+    check proved, and only the copied blocks are read back (alpha_migrate/raw_writes.py)."""
+    source = next_day_source(demo_sqlite, tmp_path / "next.db")
+    _, summary = migrate_ok(source, migrated_db, tmp_path / "sync.json")
+    assert summary["extract"]["daily_prices"]["full_copy"] is False
+    assert summary["source_check"]["daily_prices"]["read_back"] == "1 copied ranges"
+    assert summary["source_check"]["daily_prices"]["staged_rows"] == sqlite_count(source, "daily_prices")
+    # The portfolio did not change: nothing of it is read back.
+    assert summary["source_check"]["portfolio_v1_performance"]["read_back"] == "0 copied ranges"
+    assert query(migrated_db, "select count(*) from staging.raw_writes") == [(0,)]
+
+
+CHANGE_ROW_ONE = "update staging.sqlite_daily_prices set raw_close = raw_close + 1 where sqlite_rowid = 1"
+
+
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        pytest.param([], id="logged"),
+        pytest.param(["alter table staging.sqlite_daily_prices disable trigger alpha_log_write"], id="unlogged"),
+        pytest.param(["set session_replication_role = replica"], id="as-a-replica"),
+    ],
+)
+def test_a_copy_changed_between_runs_outside_the_copied_blocks_stops_the_sync(
+    migrated_db, demo_sqlite, tmp_path, tampering
+):
+    """A value changed in staging after the last run, in a block the sync does not copy: logged, or the
+    trigger found disabled, the whole copy is read back and the file's digest catches it."""
+    execute(
+        migrated_db,
+        "; ".join([*tampering, CHANGE_ROW_ONE]),
+    )
+    before = digests(migrated_db)
+    source = next_day_source(demo_sqlite, tmp_path / "next.db")
+    report = tmp_path / "sync.json"
+    result = invoke("migrate", "--sqlite", str(source), "--dsn", migrated_db.uri(), "--report", str(report))
+    rows = sqlite_count(source, "daily_prices")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: the staging copy of daily_prices differs from the SQLite file in its values (same row count, "
+        f"different digest): SQLite counts {rows:,} rows, staging holds {rows:,}; nothing was published, the "
+        "target tables are unchanged"
+    )
+    assert digests(migrated_db) == before
+    # The run put the trigger back in force.
+    assert query(
+        migrated_db,
+        "select count(*) from pg_trigger where tgname = 'alpha_log_write' and tgenabled = 'A'",
+    ) == [(4,)]
 
 
 def test_a_check_failed_after_the_publish_is_named_with_its_rows(migrated_db, demo_sqlite, tmp_path):
