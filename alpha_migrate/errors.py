@@ -12,5 +12,10 @@ class Interrupted(MigrationError):
 def first_line(exc: BaseException) -> str:
     """An exception's first line for a one-line message; its type's name when it has no text (DuckDB
     raised a TypeMismatchException without one on a source whose text is not UTF-8)."""
-    lines = str(exc).strip().splitlines()
+    text = str(exc).strip()
+    # DuckDB's postgres extension puts the statement it ran first, over many lines, and PostgreSQL's own
+    # error after it: that error is the line to show.
+    if text.startswith('Failed to execute query "') and '": ERROR:' in text:
+        return "PostgreSQL: " + text.split('": ERROR:', 1)[1].strip().splitlines()[0]
+    lines = text.splitlines()
     return lines[0] if lines else type(exc).__name__
