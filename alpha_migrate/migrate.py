@@ -169,8 +169,9 @@ def migrate(options: Options, console: Console) -> dict:
                 summary["source_check"] = check_staging_copy(target, con, run_id, snapshot.rows, copied)
                 for table, checked in summary["source_check"].items():
                     console.detail(f"      {table}: staging read back ({checked['read_back']}), equal to the file")
-                summary.update(quarantine.classify(con, snapshot.rows))
-                summary["new_tickers"] = target_db.new_tickers(con)
+                per_ticker = target_db.loaded_per_ticker(con)
+                summary.update(quarantine.classify(con, snapshot.rows, {"daily_prices": sum(per_ticker.values())}))
+                summary["new_tickers"] = target_db.new_tickers(con, per_ticker)
                 if summary["new_tickers"]:
                     new = list(summary["new_tickers"].items())
                     listed = ", ".join(f"{t} ({n:,} rows)" for t, n in new[:NEW_TICKERS_LISTED])

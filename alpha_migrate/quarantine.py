@@ -5,27 +5,34 @@ from alpha_migrate.target_db import TARGET_TABLES
 GATE_TEST = "rejects_within_limit"
 
 
-def classify(con, source: dict[str, int]) -> dict:
+def classify(con, source: dict[str, int], loaded: dict[str, int] | None = None) -> dict:
     """Per table: outcome counts and reject reasons, and whether `source` (SQLite's own count of the
-    snapshot's rows) = loaded + merged + quarantined."""
+    snapshot's rows) = loaded + merged + quarantined. `loaded`: tables whose loaded rows the caller has
+    counted already. The rows not loaded are found through the staging models' partial index on them."""
     result = {"rejected": {}, "merged": {}, "reconciliation": {}}
+    loaded = loaded or {}
     with con.cursor() as cur:
         for table in TARGET_TABLES:
             source_rows = source[table]
-            cur.execute(f"select outcome, reject_reason, count(*) from staging.stg_{table} group by 1, 2 order by 1, 2")
+            cur.execute(
+                f"""select outcome, reject_reason, count(*) from staging.stg_{table}
+                    where outcome <> 'loaded' group by 1, 2 order by 1, 2"""
+            )
             counts = cur.fetchall()
+            if table not in loaded:
+                cur.execute(f"select count(*) from staging.stg_{table} where outcome = 'loaded'")
+                loaded[table] = cur.fetchone()[0]
             reasons = {reason: n for outcome, reason, n in counts if outcome == "rejected"}
-            loaded = sum(n for outcome, _, n in counts if outcome == "loaded")
             merged = sum(n for outcome, _, n in counts if outcome == "merged")
             quarantined = sum(reasons.values())
             result["rejected"][table] = reasons
             result["merged"][table] = merged
             result["reconciliation"][table] = {
                 "source": source_rows,
-                "loaded": loaded,
+                "loaded": loaded[table],
                 "merged": merged,
                 "quarantined": quarantined,
-                "balanced": source_rows == loaded + merged + quarantined,
+                "balanced": source_rows == loaded[table] + merged + quarantined,
             }
     return result
 

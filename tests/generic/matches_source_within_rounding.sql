@@ -29,7 +29,7 @@ beyond as (
 ),
 
 digests_differ as (
-    {{ alpha_digests_differ(model, 'staged', compared) }}
+    {{ alpha_digests_differ(model, 'staged', compared, staging_model) }}
 ),
 
 differing as (

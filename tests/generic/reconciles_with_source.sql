@@ -13,13 +13,13 @@ outcomes as (
     select
         count(*) filter (where outcome = 'merged') as merged,
         count(*) filter (where outcome = 'loaded') as loaded,
-        {{ alpha_rows_digest(key_columns, "outcome = 'loaded'") }} as loaded_keys
+        {{ alpha_rows_digest(key_columns, staging_model, "outcome = 'loaded'") }} as loaded_keys
     from {{ staging_model }}
 ),
 
 loaded_keys_differ as (
     select
-        (select {{ alpha_rows_digest(key_columns) }} from {{ model }} as target)
+        (select {{ alpha_rows_digest(key_columns, staging_model) }} from {{ model }} as target)
         is distinct from (select outcomes.loaded_keys from outcomes) as differ
 ),
 

@@ -19,7 +19,7 @@ with staged as not materialized (
 ),
 
 digests_differ as (
-    {{ alpha_digests_differ(model, 'staged', compared) }}
+    {{ alpha_digests_differ(model, 'staged', compared, staging_model) }}
 ),
 
 prices_beyond as (
