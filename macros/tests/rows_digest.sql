@@ -4,13 +4,10 @@
   collision, at a cost of one scan each: what the checks compare before they join row by row
   (docs/design.md, "Checks as digests"). Each row is hashed by `alpha_row_hash`, by the types of the
   columns in `types_from`, so both sides must have those column types; equal NUMERICs hash alike
-  whatever their trailing zeros. With `where`, only the scanned rows it holds, so that the same scan can
-  count the others.
+  whatever their trailing zeros.
 -#}
-{% macro alpha_rows_digest(columns, types_from, where=none) -%}
-    {%- set only = ' filter (where ' ~ where ~ ')' if where else '' -%}
-    count(*){{ only }}::text || ':'
-    || coalesce(sum({{ alpha_row_hash(columns, types_from) }}){{ only }}, 0)::text
+{% macro alpha_rows_digest(columns, types_from) -%}
+    count(*)::text || ':' || coalesce(sum({{ alpha_row_hash(columns, types_from) }}), 0)::text
 {%- endmacro %}
 
 

@@ -7,14 +7,16 @@ with source_rows as (
     select count(*) as n from {{ raw_source }}
 ),
 
--- One scan of the staging model counts its outcomes and digests its loaded keys (at 5 million rows
--- 1.1 s, against 1.5 s as two scans).
+-- The loaded rows' count and keys' digest from one scan of their keys (once the staging model is
+-- vacuumed, an index-only scan of its unique index on them: 0.5 s at 5 million rows, against 1.0 s for
+-- its every row); the merged rows through its partial index on the rows not loaded.
 outcomes as (
     select
-        count(*) filter (where outcome = 'merged') as merged,
-        count(*) filter (where outcome = 'loaded') as loaded,
-        {{ alpha_rows_digest(key_columns, staging_model, "outcome = 'loaded'") }} as loaded_keys
+        (select count(*) from {{ staging_model }} where outcome = 'merged') as merged,
+        count(*) as loaded,
+        {{ alpha_rows_digest(key_columns, staging_model) }} as loaded_keys
     from {{ staging_model }}
+    where outcome = 'loaded'
 ),
 
 loaded_keys_differ as (
