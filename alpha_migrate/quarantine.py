@@ -10,7 +10,7 @@ def classify(con, source: dict[str, int], loaded: dict[str, int] | None = None) 
     snapshot's rows) = loaded + merged + quarantined. `loaded`: tables whose loaded rows the caller has
     counted already. The rows not loaded are found through the staging models' partial index on them."""
     result = {"rejected": {}, "merged": {}, "reconciliation": {}}
-    loaded = loaded or {}
+    loaded = dict(loaded or {})
     with con.cursor() as cur:
         for table in TARGET_TABLES:
             source_rows = source[table]

@@ -13,7 +13,7 @@ a trigger found missing or disabled.
 
 Not seen: a write by a session that borrows this run's application name, or made while the owner had
 dropped or disabled the trigger, or replaced its function, and restored it before the run. A first
-load and `invoke migrate` after `drop table staging.raw_checked` read everything back.
+load and `invoke migrate` after `delete from staging.raw_checked` read everything back.
 """
 
 LOG_TABLE = "staging.raw_writes"

@@ -208,6 +208,14 @@ def test_a_sync_reads_back_only_the_blocks_it_copied(migrated_db, demo_sqlite, t
     assert query(migrated_db, "select count(*) from staging.raw_writes") == [(0,)]
 
 
+def test_a_sync_after_the_last_check_is_forgotten_reads_everything_back(migrated_db, demo_sqlite, tmp_path):
+    """What docs/operator.md tells an operator who wants the whole copy checked again."""
+    execute(migrated_db, "delete from staging.raw_checked")
+    _, summary = migrate_ok(next_day_source(demo_sqlite, tmp_path / "next.db"), migrated_db, tmp_path / "sync.json")
+    assert summary["source_check"]["daily_prices"]["read_back"] == "whole table"
+    assert query(migrated_db, "select count(*) from staging.raw_checked") == [(2,)]
+
+
 CHANGE_ROW_ONE = "update staging.sqlite_daily_prices set raw_close = raw_close + 1 where sqlite_rowid = 1"
 
 
