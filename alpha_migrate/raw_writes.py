@@ -9,10 +9,13 @@ extract writes as `alpha-extract-<run id>`. When the table's last check stands a
 since is this run's extract's, the rows outside the copied blocks are the ones that check proved, and
 only the copied blocks are read back. Anything else reads the whole table back, as every run did before:
 a write by anyone else (a person's UPDATE, the extract of a run killed before its check), no check yet,
-a trigger found missing or disabled.
+a trigger found missing or disabled, a table whose storage is not the one the last check read (a DDL
+rewrite such as ALTER COLUMN ... TYPE ... USING fires no row trigger, but gives the table a new file),
+or one that has gained a child table (whose rows a read of the parent includes).
 
 Not seen: a write by a session that borrows this run's application name, or made while the owner had
-dropped or disabled the trigger, or replaced its function, and restored it before the run. A first
+dropped or disabled the trigger, or replaced its function, and restored it before the run, or one whose
+log entry was deleted from the log itself. A first
 load and `invoke migrate` after `delete from staging.raw_checked` read everything back.
 """
 
@@ -50,6 +53,7 @@ def ensure_sql(table: str, logged: list[str]) -> str:
             run_id text not null,
             checked_at timestamptz not null default now()
         );
+        alter table {CHECKED_TABLE} add column if not exists storage text;
         create or replace function staging.alpha_log_raw_write() returns trigger language plpgsql as $$
         begin
             insert into {LOG_TABLE} (table_name, operation) values (tg_table_name, tg_op);
@@ -65,6 +69,14 @@ def ensure_sql(table: str, logged: list[str]) -> str:
     """
 
 
+# The logged tables' storage: their files (a DDL rewrite gives a table a new one) and whether any has a
+# child table.
+_STORAGE_SQL = """select string_agg(pg_relation_filenode(relation::regclass)::text, ',' order by ordinality)
+    || case when exists (select from pg_inherits where inhparent = any(%(logged)s::regclass[]))
+       then ',child' else '' end
+    from unnest(%(logged)s::text[]) with ordinality as logged(relation, ordinality)"""
+
+
 def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[bool, list[int]]:
     """Whether `table`'s last check still stands for all but this run's extract's writes, and the log
     entries read (to be consumed once this run's check passes)."""
@@ -72,7 +84,11 @@ def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[b
         cur.execute(f"select to_regclass('{LOG_TABLE}') is not null and to_regclass('{CHECKED_TABLE}') is not null")
         if not cur.fetchone()[0]:
             return False, []
-        cur.execute(f"select exists (select from {CHECKED_TABLE} where source_table = %s)", (table,))
+        cur.execute(
+            f"""select exists (select from {CHECKED_TABLE}
+                where source_table = %(table)s and storage = ({_STORAGE_SQL}))""",
+            {"table": table, "logged": logged},
+        )
         checked = cur.fetchone()[0]
         names = [relation.split(".")[-1] for relation in logged]
         cur.execute(f"select seq, application_name from {LOG_TABLE} where table_name = any(%s) order by seq", (names,))
@@ -81,13 +97,15 @@ def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[b
     return checked and all(name == own for _, name in entries), [seq for seq, _ in entries]
 
 
-def mark_checked(con, table: str, run_id: str, seen: list[int]) -> None:
-    """This run's check of `table` passed: it stands for every write read from the log, which goes (one
-    statement, so both or neither)."""
+def mark_checked(con, table: str, logged: list[str], run_id: str, seen: list[int]) -> None:
+    """This run's check of `table` passed: it stands for every write read from the log, which goes, and
+    for the tables' storage as it is now (one statement, so all or nothing)."""
     with con.cursor() as cur:
         cur.execute(
-            f"""with consumed as (delete from {LOG_TABLE} where seq = any(%s))
-                insert into {CHECKED_TABLE} (source_table, run_id) values (%s, %s)
-                on conflict (source_table) do update set run_id = excluded.run_id, checked_at = now()""",
-            (seen, table, run_id),
+            f"""with consumed as (delete from {LOG_TABLE} where seq = any(%(seen)s))
+                insert into {CHECKED_TABLE} (source_table, run_id, storage)
+                values (%(table)s, %(run_id)s, ({_STORAGE_SQL}))
+                on conflict (source_table) do update
+                set run_id = excluded.run_id, storage = excluded.storage, checked_at = now()""",
+            {"seen": seen, "table": table, "run_id": run_id, "logged": logged},
         )

@@ -103,5 +103,5 @@ def check_staging_copy(
                 f"{source_rows:,} rows, staging holds {staged_rows:,}; nothing was published, the target "
                 "tables are unchanged"
             )
-        raw_writes.mark_checked(con, table, run_id, seen[table])
+        raw_writes.mark_checked(con, table, logged_relations(table), run_id, seen[table])
     return result

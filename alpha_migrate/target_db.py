@@ -80,33 +80,38 @@ def partitions(con) -> list[tuple[str, str, int, int]]:
 
 
 # Each type's own extended hash function, called directly: 2.5 s at 5 million rows through the whole row's
-# hash_record_extended, which builds and takes apart a record per row, 1.3 s this way. Other types hash
-# as a one-column record.
+# hash_record_extended, which builds and takes apart a record per row, 1.3 s this way. `{0}` is the
+# column, `{1}`, `{2}` two seeds of its own. Where PostgreSQL's function drops information, the second
+# seed puts it back: hash_numeric_extended ignores the sign, hashint8extended folds the high half onto the
+# low one (1 and 2^32 hash alike). Other types hash as a one-column record.
 _HASHES = {
-    "text": "hashtextextended({}, {})",
-    "character varying": "hashtextextended({}, {})",
-    "numeric": "hash_numeric_extended({}, {})",
-    "bigint": "hashint8extended({}, {})",
-    "integer": "hashint4extended({}, {})",
-    "double precision": "hashfloat8extended({}, {})",
+    "text": "hashtextextended({0}, {1})",
+    "character varying": "hashtextextended({0}, {1})",
+    "numeric": "hash_numeric_extended({0}, case when {0} < 0 then {2} else {1} end)",
+    "bigint": "(hashint8extended({0}, {1}) # hashint8extended({0} >> 32, {2}))",
+    "integer": "hashint4extended({0}, {1})",
+    "double precision": "hashfloat8extended({0}, {1})",
     # Days from 2000-01-01; the infinities (which that subtraction refuses) as the ends of int4.
     "date": (
         "hashint4extended(case when isfinite({0}) then {0} - date '2000-01-01' "
-        "when {0} > date '2000-01-01' then 2147483647 else -2147483648 end, {1})"
+        "when {0} > date '2000-01-01' then 2147483647 when {0} < date '2000-01-01' then -2147483648 end, {1})"
     ),
 }
 
 
 def row_hash_sql(columns: list[tuple[str, str]]) -> str:
-    """A 64-bit hash of a row's `columns` ((name, type) pairs): each column's own hash, seeded by its
-    position (so that two columns' values cannot swap unseen), NULL as the position itself, combined by
-    XOR and mixed once more (so that a digest's sum over rows cannot trade values between rows)."""
+    """A 64-bit hash of a row's `columns` ((name, type) pairs), XOR of each column's own hash. Each
+    column's seeds, and its value for NULL, are hashes of its position (constants to the planner): two
+    columns cannot swap values unseen, and the values PostgreSQL hashes to the seed itself (NaN; zero to
+    the seed less one) stay apart from NULL and from other columns'."""
     parts = []
     for position, (name, kind) in enumerate(columns, start=1):
-        template = _HASHES.get(kind, "hash_record_extended(row({}), {})")
+        template = _HASHES.get(kind, "hash_record_extended(row({0}), {1})")
         quoted = '"' + name.replace('"', '""') + '"'
-        parts.append(f"coalesce({template.format(quoted, position)}, {position})")
-    return f"hashint8extended({' # '.join(parts)}, 0)"
+        seeds = (f"hashint4extended({position}, {k})" for k in (1, 2, 3))
+        first, second, null = seeds
+        parts.append(f"coalesce({template.format(quoted, first, second)}, {null})")
+    return f"({' # '.join(parts)})"
 
 
 def contents(con) -> dict[str, dict]:

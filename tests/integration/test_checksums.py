@@ -38,10 +38,20 @@ def digest(target, rows) -> tuple:
         pytest.param([ROWS[0], ("XLF", "2020-01-03", "2.0", "2.5", 200)], id="two columns swapped"),
         pytest.param([ROWS[0], ("XLF", "2020-01-03", "2.5", None, 200)], id="a value gone NULL"),
         pytest.param([ROWS[0], ROWS[1], ROWS[1]], id="a row twice"),
+        # What PostgreSQL's own hash functions cannot tell apart (target_db._HASHES).
+        pytest.param([ROWS[0], ("XLF", "2020-01-03", "-2.5", "2.0", 200)], id="a price negated"),
+        # High half 1, low half 200 XOR 1: folded, 200 again.
+        pytest.param([ROWS[0], ("XLF", "2020-01-03", "2.5", "2.0", 2**32 + (200 ^ 1))], id="a volume folding alike"),
     ],
 )
 def test_any_changed_value_changes_the_checksum(fresh_db, rows):
     assert digest(fresh_db, rows) != digest(fresh_db, ROWS)
+
+
+@pytest.mark.parametrize("value", ["0", "NaN", "-0.0001"])
+def test_null_hashes_apart_from_zero_nan_and_any_number(fresh_db, value):
+    with_null = [ROWS[0], ("XLF", "2020-01-03", "2.5", None, 200)]
+    assert digest(fresh_db, with_null) != digest(fresh_db, [ROWS[0], ("XLF", "2020-01-03", "2.5", value, 200)])
 
 
 def test_the_same_rows_in_any_order_and_scale_have_one_checksum(fresh_db):

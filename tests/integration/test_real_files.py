@@ -222,19 +222,29 @@ CHANGE_ROW_ONE = "update staging.sqlite_daily_prices set raw_close = raw_close +
 @pytest.mark.parametrize(
     "tampering",
     [
-        pytest.param([], id="logged"),
-        pytest.param(["alter table staging.sqlite_daily_prices disable trigger alpha_log_write"], id="unlogged"),
-        pytest.param(["set session_replication_role = replica"], id="as-a-replica"),
+        pytest.param([CHANGE_ROW_ONE], id="logged"),
+        pytest.param(
+            ["alter table staging.sqlite_daily_prices disable trigger alpha_log_write", CHANGE_ROW_ONE], id="unlogged"
+        ),
+        pytest.param(["set session_replication_role = replica", CHANGE_ROW_ONE], id="as-a-replica"),
+        pytest.param(
+            [
+                "alter table staging.sqlite_daily_prices alter column raw_close type double precision "
+                "using case when sqlite_rowid = 1 then raw_close + 1 else raw_close end"
+            ],
+            id="rewritten-by-ddl",
+        ),
     ],
 )
 def test_a_copy_changed_between_runs_outside_the_copied_blocks_stops_the_sync(
     migrated_db, demo_sqlite, tmp_path, tampering
 ):
-    """A value changed in staging after the last run, in a block the sync does not copy: logged, or the
-    trigger found disabled, the whole copy is read back and the file's digest catches it."""
+    """A value changed in staging after the last run, in a block the sync does not copy: logged, the
+    trigger found disabled, or the table found in another file (a DDL rewrite logs nothing), the whole
+    copy is read back and the file's digest catches it."""
     execute(
         migrated_db,
-        "; ".join([*tampering, CHANGE_ROW_ONE]),
+        "; ".join(tampering),
     )
     before = digests(migrated_db)
     source = next_day_source(demo_sqlite, tmp_path / "next.db")
