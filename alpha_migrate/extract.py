@@ -104,7 +104,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -
     writer = Target({**target.params, "application_name": raw_writes.extract_application_name(run_id)})
     try:
         con.execute(f"ATTACH {sql_literal(writer.libpq())} AS pg (TYPE postgres)")
-        _pg(con, f"create schema if not exists {STAGING_SCHEMA}; {CHANGES_DDL}")
+        _pg(con, f"create schema if not exists {STAGING_SCHEMA}; {CHANGES_DDL}; {raw_writes.LOG_DDL}")
         staged = {}
         for table in RAW_TABLES:
             _create_staging(con, table)
@@ -210,7 +210,7 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str) -> None:
             create table if not exists {staged} ({ddl});
             alter table {staged} set (autovacuum_vacuum_insert_threshold = -1);
             {blocks_ddl(staged)};
-            {raw_writes.ensure_sql(table, logged_relations(table))}""",
+            {raw_writes.triggers_sql(table, logged_relations(table))}""",
     )
     # DuckDB caches PostgreSQL's catalog: make it see the table as it is now.
     con.execute("CALL pg_clear_cache()")

@@ -28,10 +28,33 @@ def extract_application_name(run_id: str) -> str:
     return f"alpha-extract-{run_id}"
 
 
-def ensure_sql(table: str, logged: list[str]) -> str:
-    """PostgreSQL: the log, and its trigger on each of `logged` (the raw table of source table `table`
-    and its block digests). A trigger not found enabled on all of them voids the table's last check
-    first: writes may have gone unlogged. ENABLE ALWAYS fires it under session_replication_role=replica."""
+# The log, the record of each table's last check, and the trigger function: made once per extract.
+LOG_DDL = f"""
+    create table if not exists {LOG_TABLE} (
+        seq bigserial primary key,
+        table_name text not null,
+        operation text not null,
+        application_name text not null default current_setting('application_name'),
+        written_by text not null default current_user,
+        written_at timestamptz not null default clock_timestamp()
+    );
+    create table if not exists {CHECKED_TABLE} (
+        source_table text primary key,
+        run_id text not null,
+        checked_at timestamptz not null default now()
+    );
+    alter table {CHECKED_TABLE} add column if not exists storage text;
+    create or replace function staging.alpha_log_raw_write() returns trigger language plpgsql as $$
+    begin
+        insert into {LOG_TABLE} (table_name, operation) values (tg_table_name, tg_op);
+        return null;
+    end $$"""
+
+
+def triggers_sql(table: str, logged: list[str]) -> str:
+    """PostgreSQL: the log's trigger on each of `logged` (the raw table of source table `table` and its
+    block digests). A trigger not found enabled on all of them voids the table's last check first: writes
+    may have gone unlogged. ENABLE ALWAYS fires it under session_replication_role=replica."""
     names = ", ".join(f"'{relation}'::regclass" for relation in logged)
     triggers = "\n".join(
         f"""create or replace trigger {TRIGGER} after insert or update or delete or truncate on {relation}
@@ -40,25 +63,6 @@ def ensure_sql(table: str, logged: list[str]) -> str:
         for relation in logged
     )
     return f"""
-        create table if not exists {LOG_TABLE} (
-            seq bigserial primary key,
-            table_name text not null,
-            operation text not null,
-            application_name text not null default current_setting('application_name'),
-            written_by text not null default current_user,
-            written_at timestamptz not null default clock_timestamp()
-        );
-        create table if not exists {CHECKED_TABLE} (
-            source_table text primary key,
-            run_id text not null,
-            checked_at timestamptz not null default now()
-        );
-        alter table {CHECKED_TABLE} add column if not exists storage text;
-        create or replace function staging.alpha_log_raw_write() returns trigger language plpgsql as $$
-        begin
-            insert into {LOG_TABLE} (table_name, operation) values (tg_table_name, tg_op);
-            return null;
-        end $$;
         do $$ begin
             if (select count(*) from pg_trigger
                 where tgname = '{TRIGGER}' and tgenabled = 'A' and tgrelid in ({names})) < {len(logged)} then

@@ -24,7 +24,7 @@ from alpha_migrate import raw_writes
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError, first_line
 from alpha_migrate.extract import ALL_CORES, connect_duckdb, logged_relations, sql_literal, staging_table
-from alpha_migrate.raw_blocks import range_condition
+from alpha_migrate.raw_blocks import blocks_table, range_condition
 from alpha_migrate.raw_layout import RAW_TABLES, duckdb_typed
 
 # Beyond this many copied ranges the whole table is read back: one scan instead of many.
@@ -66,7 +66,7 @@ def _unchanged_blocks(con, table: str, changed: list[int]) -> tuple[int, int]:
     with con.cursor() as cur:
         cur.execute(
             f"""select coalesce(sum(row_count), 0)::bigint, coalesce(sum(digest::numeric), 0)::text
-                from {staging_table(table)}_blocks where not (block = any(%s))""",
+                from {blocks_table(staging_table(table))} where not (block = any(%s))""",
             (changed,),
         )
         rows, digest = cur.fetchone()

@@ -108,8 +108,7 @@ def row_hash_sql(columns: list[tuple[str, str]]) -> str:
     for position, (name, kind) in enumerate(columns, start=1):
         template = _HASHES.get(kind, "hash_record_extended(row({0}), {1})")
         quoted = '"' + name.replace('"', '""') + '"'
-        seeds = (f"hashint4extended({position}, {k})" for k in (1, 2, 3))
-        first, second, null = seeds
+        first, second, null = (f"hashint4extended({position}, {k})" for k in (1, 2, 3))
         parts.append(f"coalesce({template.format(quoted, first, second)}, {null})")
     return f"({' # '.join(parts)})"
 
