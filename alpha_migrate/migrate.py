@@ -95,7 +95,7 @@ def migrate(options: Options, console: Console) -> dict:
     report_path = options.report or default_report_path(run_id)
     console.open_log(log_path(report_path))
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
-    target = None
+    target = snapshot = None
     lock = ExitStack()
     interrupted = lock.enter_context(_remembered_interrupts())
     try:
@@ -115,7 +115,6 @@ def migrate(options: Options, console: Console) -> dict:
                     source=snapshot.rows,
                     source_path=str(options.sqlite),
                     snapshot_path=str(snapshot.path),
-                    snapshot_sha256=snapshot.sha256,
                     warnings=snapshot.warnings,
                 )
                 for warning in snapshot.warnings:
@@ -224,6 +223,8 @@ def migrate(options: Options, console: Console) -> dict:
         raise Interrupted(summary["error"]) from None
     finally:
         lock.close()
+        if snapshot is not None:
+            summary["snapshot_sha256"] = snapshot.sha256
         summary["phases"] = console.timings
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["report"] = str(report_path)

@@ -4,6 +4,7 @@ import hashlib
 import sqlite3
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -21,13 +22,19 @@ SNAPSHOT_IN_USE_SECONDS = 6 * 3600  # longer than any run
 class Snapshot:
     source: Path
     path: Path
-    sha256: str
+    # The file's SHA-256 for the report, hashed in a thread while the run goes on (0.5 s at 5 million rows,
+    # on the daily sync's path otherwise).
+    digest: Future
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # Per table: are its columns declared exactly as in the plan's section 2 (see raw_layout.py)?
     plan_typed: dict[str, bool] = field(default_factory=dict)
     # Per table: what identifies its rows (raw_layout.py): its rowid, or an ordinal where it has none.
     identity: dict[str, RowIdentity] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.result()
 
 
 def read_only_uri(path: Path) -> str:
@@ -64,16 +71,22 @@ def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
         raise MigrationError(f"{source} is not a readable SQLite database ({exc})") from exc
     partial.replace(final)
     _prune(snapshot_dir, source.stem)
-    snapshot = Snapshot(source, final, _sha256(final))
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-sha256")
+    snapshot = Snapshot(source, final, hashing.submit(_sha256, final))
+    hashing.shutdown(wait=False)
     _inspect(snapshot)
     return snapshot
 
 
 def _sha256(path: Path) -> str:
+    """hashlib lets other threads run while it hashes a block."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        return f"unreadable ({exc})"
     return digest.hexdigest()
 
 

@@ -16,7 +16,7 @@ from alpha_migrate.dsn import Target
 FLAT = "bench_flat_prices"
 HISTORY = "one ticker's history"
 # How PostgreSQL's rows reach Python: psycopg2's fetchall (NUMERIC as Decimal), unless a query says.
-FLOAT_CASTER, COPY_READER = "float caster", "client.history"
+FLOAT_CASTER, HISTORY_READER = "float caster", "client.history"
 
 
 def query_texts(last_date: str, ticker: str, year: int) -> dict[str, dict[str, str]]:
@@ -39,7 +39,7 @@ def query_texts(last_date: str, ticker: str, year: int) -> dict[str, dict[str, s
         },
         HISTORY: history,
         f"{HISTORY}, NUMERIC as float": {**history, "read": FLOAT_CASTER},
-        f"{HISTORY}, floats by COPY (client.history)": {**history, "read": COPY_READER},
+        f"{HISTORY}, floats in one row (client.history)": {**history, "read": HISTORY_READER},
         "per-ticker yearly average adj_close": {
             "sqlite": "select ticker, substr(date, 1, 4), avg(adj_close) from daily_prices group by 1, 2",
             "postgres": "select ticker, extract(year from date), avg(adj_close) from {table} group by 1, 2",
@@ -53,14 +53,18 @@ def query_texts(last_date: str, ticker: str, year: int) -> dict[str, dict[str, s
     }
 
 
-def median_ms(run, repeats: int) -> float:
-    run()  # warm-up: caches, plans
-    times = []
+def medians_ms(runs: dict, repeats: int) -> dict[str, float]:
+    """Each of `runs` timed `repeats` times, taking turns, so that a machine slower for a while slows all
+    of them alike; its median in ms."""
+    for run in runs.values():
+        run()  # warm-up: caches, plans
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return round(statistics.median(times) * 1000, 1)
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return {name: round(statistics.median(taken) * 1000, 1) for name, taken in times.items()}
 
 
 def make_flat_copy(cur) -> None:
@@ -114,16 +118,19 @@ def measure(sqlite: Path, target: Target, repeats: int) -> dict:
             for name, text in texts.items():
 
                 def on_postgres(table, text=text):
-                    if text.get("read") == COPY_READER:
+                    if text.get("read") == HISTORY_READER:
                         return client.history(con, ticker, table)
                     reader = float_cur if text.get("read") == FLOAT_CASTER else cur
                     reader.execute(text["postgres"].format(table=table))
                     return reader.fetchall()
 
+                runs = {
+                    "sqlite_ms": lambda sql=text["sqlite"]: lite.execute(sql).fetchall(),
+                    "partitioned_ms": lambda: on_postgres("daily_prices"),
+                    "unpartitioned_ms": lambda: on_postgres(FLAT),
+                }
                 results[name] = {
-                    "sqlite_ms": median_ms(lambda sql=text["sqlite"]: lite.execute(sql).fetchall(), repeats),
-                    "partitioned_ms": median_ms(lambda: on_postgres("daily_prices"), repeats),
-                    "unpartitioned_ms": median_ms(lambda: on_postgres(FLAT), repeats),
+                    **medians_ms(runs, repeats),
                     "indexes_used": indexes_used(cur, text["postgres"].format(table="daily_prices")),
                 }
             cur.execute(f"drop table {FLAT}")

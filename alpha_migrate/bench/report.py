@@ -115,6 +115,7 @@ def render_markdown(result: dict) -> str:
         "",
         "PostgreSQL's rows reach Python through psycopg2's `fetchall`, NUMERIC as Decimal, except in two rows"
         " that read one ticker's history as floats with `alpha_migrate/client.py`: with NUMERIC cast to float on"
-        " the connection (`connect(numeric_as_float=True)`), and with `history()` (one COPY, split at once).",
+        " the connection (`connect(numeric_as_float=True)`), and with `history()` (a statement prepared once, its"
+        " dates and its prices each in one string, split at once).",
     ]
     return "\n".join(lines) + "\n"

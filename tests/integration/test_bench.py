@@ -56,10 +56,10 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
     histories = (
         "one ticker's history",
         "one ticker's history, NUMERIC as float",
-        "one ticker's history, floats by COPY (client.history)",
+        "one ticker's history, floats in one row (client.history)",
     )
     for size in (small, big):
         assert all(size["queries"][name]["partitioned_ms"] > 0 for name in histories)
     markdown = Path(written.group(1)).read_text()
     assert "(the limit)" in markdown and "daily sync" in markdown and "Queries at 6,000 rows" in markdown
-    assert markdown.count("| one ticker's history, floats by COPY (client.history) |") == 2
+    assert markdown.count("| one ticker's history, floats in one row (client.history) |") == 2

@@ -32,6 +32,10 @@ def test_float_reads_give_the_decimal_reads_values_and_none_for_null(ticker_with
             cur.execute(HISTORY, (ticker,))
             floats = cur.fetchall()
         dates, prices = client.history(decimal_con, ticker)
+        # Its prepared statement again, in a session whose dates print otherwise: still ISO dates.
+        with decimal_con.cursor() as cur:
+            cur.execute("set datestyle = 'German'")
+        assert client.history(decimal_con, ticker) == (dates, prices)
     finally:
         decimal_con.close()
         float_con.close()

@@ -155,6 +155,26 @@ def test_yearly_partitions_from_first_data_year_through_next_year(first_run, mod
     assert {k: v for k, v in summary["partitions"].items() if v} == per_year
 
 
+def test_a_first_load_writes_each_partition_in_key_order(demo_sqlite, fresh_db, tmp_path):
+    """One ticker's rows then share a few pages of each partition, where its history reads them
+    (macros/publish/publish_table.sql). The source here holds its rows day by day, all tickers of a day
+    together, as a file the Bot appends to does."""
+    by_day = tmp_path / "by_day.db"
+    shutil.copy(demo_sqlite, by_day)
+    with sqlite3.connect(by_day) as lite:
+        lite.execute("create temp table day_major as select * from daily_prices order by date, ticker")
+        lite.execute("delete from daily_prices")
+        lite.execute("insert into daily_prices select * from day_major order by date, ticker")
+    migrate_ok(by_day, fresh_db, tmp_path / "report.json")
+    (rows, out_of_order), *_ = query(
+        fresh_db,
+        """select count(*), count(*) filter (where after_next)
+           from (select (ticker, date) < lag((ticker, date)) over (partition by tableoid order by ctid) as after_next
+                 from daily_prices) as stored""",
+    )
+    assert rows > 10_000 and out_of_order == 0
+
+
 def test_every_value_equals_its_source_within_four_decimal_rounding(first_run, module_db, demo_sqlite):
     assert_prices_match_the_file(demo_sqlite, module_db)
 

@@ -1,8 +1,6 @@
-import io
-
 import pytest
 
-from alpha_migrate.client import client_target, history
+from alpha_migrate.client import client_target, split_history
 
 
 @pytest.fixture
@@ -41,28 +39,8 @@ def test_database_url_wins_over_alpha_pg_dsn(env):
     assert client_target().params["host"] == "two.example.com"
 
 
-class CopyOut:
-    """A connection whose COPY ... TO STDOUT writes `text`, as psycopg2 hands it over."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def cursor(self):
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def copy_expert(self, query, out: io.StringIO):
-        out.write(self.text)
-
-
-def test_history_splits_copy_text_into_dates_and_floats():
-    text = "2024-01-02\t101.2500\n2024-01-03\t\\N\n2024-01-04\tNaN\n2024-01-05\t99.0001\n"
-    dates, prices = history(CopyOut(text), "XLK")
+def test_history_splits_the_joined_dates_and_prices():
+    dates, prices = split_history("2024-01-02,2024-01-03,2024-01-04,2024-01-05", "101.2500,,NaN,99.0001")
     assert dates == ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
     assert prices[0] == 101.25 and prices[1] is None and prices[2] != prices[2] and prices[3] == 99.0001
-    assert history(CopyOut(""), "XLK") == ([], [])
+    assert split_history(None, None) == ([], [])
