@@ -18,6 +18,7 @@ import os
 import weakref
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.pool
 from psycopg2 import sql
 from psycopg2.extensions import FLOAT, new_type, register_type
@@ -77,8 +78,8 @@ def history(con, ticker: str, table: str = "daily_prices") -> tuple[list[str], l
     NULL. The server joins the dates, and the prices, into one string each, in the order of the ticker's
     index; they are split here at once instead of converted row by row. The statement is prepared once
     per connection, so a read is not planned again over every partition (1.2 ms at 5 million rows).
-    A session reset (DISCARD ALL, a pooler in transaction mode) drops prepared statements: read through
-    a connection of your own."""
+    A session reset (DISCARD ALL, a pooler in transaction mode) drops prepared statements: the call
+    after it fails, the next prepares the statement again; read through a connection of your own."""
     # A date's text is ISO under the session's DateStyle ISO (libpq knows it without asking); to_char,
     # for any other, costs 3 ms more at 8,335 rows.
     iso = (con.get_parameter_status("DateStyle") or "").startswith("ISO")
@@ -94,7 +95,11 @@ def history(con, ticker: str, table: str = "daily_prices") -> tuple[list[str], l
                 ).format(sql.Identifier(name), day, sql.Identifier(table))
             )
             prepared.add(name)
-        cur.execute(sql.SQL("execute {} (%s)").format(sql.Identifier(name)), (ticker,))
+        try:
+            cur.execute(sql.SQL("execute {} (%s)").format(sql.Identifier(name)), (ticker,))
+        except psycopg2.errors.InvalidSqlStatementName:
+            prepared.discard(name)  # a session reset dropped it: the next call prepares it again
+            raise
         dates, prices = cur.fetchone()
     return split_history(dates, prices)
 

@@ -3,6 +3,7 @@ None for NULL, and the float caster confined to the connection that asked for it
 
 from decimal import Decimal
 
+import psycopg2.errors
 import pytest
 
 from alpha_migrate import client
@@ -60,3 +61,18 @@ def test_the_float_caster_is_the_connections_own(ticker_with_a_null):
     finally:
         float_con.close()
         other.close()
+
+
+def test_history_prepares_its_statement_again_after_a_session_reset(ticker_with_a_null):
+    ticker, _ = ticker_with_a_null
+    con = client.connect()
+    con.autocommit = True
+    try:
+        first = client.history(con, ticker)
+        with con.cursor() as cur:
+            cur.execute("discard all")
+        with pytest.raises(psycopg2.errors.InvalidSqlStatementName):
+            client.history(con, ticker)
+        assert client.history(con, ticker) == first
+    finally:
+        con.close()
