@@ -201,7 +201,7 @@ def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
     help={
         "sizes": "price rows of each synthetic source, comma-separated (default 100000,1000000,5000000)",
         "dsn": "a PostgreSQL 16 server where the role may create the database alpha_bench (default: embedded)",
-        "repeats": "timed runs of each query, after one warm-up (default 5)",
+        "repeats": "timed turns of each query at least, after a warm-up; fast ones get more (default 5)",
         "pandas_rows": "the size at which pandas to_sql is also measured (default 1000000)",
         "debug": "show tracebacks",
     }

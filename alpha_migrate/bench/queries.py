@@ -53,13 +53,22 @@ def query_texts(last_date: str, ticker: str, year: int) -> dict[str, dict[str, s
     }
 
 
+# A fast query gets more turns, as many as fit in this many seconds (at most MAX_TURNS): five turns of a
+# few milliseconds each measured this machine's spells more than the query (SQLite's same history read
+# took 5.7 ms and 9.8 ms in two rows of one run).
+TURNS_SECONDS, MAX_TURNS = 1.0, 200
+
+
 def medians_ms(runs: dict, repeats: int) -> dict[str, float]:
-    """Each of `runs` timed `repeats` times, taking turns, so that a machine slower for a while slows all
-    of them alike; its median in ms."""
+    """Each of `runs` timed in turns, so that a machine slower for a while slows all of them alike: at
+    least `repeats` turns, more for fast queries (TURNS_SECONDS); its median in ms."""
+    started = time.perf_counter()
     for run in runs.values():
         run()  # warm-up: caches, plans
+    turn = time.perf_counter() - started
+    turns = max(repeats, min(MAX_TURNS, int(TURNS_SECONDS / max(turn, 1e-6))))
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
+    for _ in range(turns):
         for name, run in runs.items():
             started = time.perf_counter()
             run()

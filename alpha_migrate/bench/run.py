@@ -176,7 +176,8 @@ def bench(options: BenchOptions, console: Console) -> dict:
         if rows == options.pandas_rows:
             with console.step(f"pandas {rows:,}", "pandas read_sql + to_sql into the partitioned table"):
                 size["pandas"] = measure_peer("alpha_migrate.bench.pandas_load", sqlite, target, years, logs)
-        with console.step(f"queries {rows:,}", f"queries: SQLite, partitioned, unpartitioned ({options.repeats} runs)"):
+        turns = f"at least {options.repeats} turns"
+        with console.step(f"queries {rows:,}", f"queries: SQLite, partitioned, unpartitioned ({turns})"):
             size["queries"] = queries.measure(sqlite, target, options.repeats)
         result["sizes"][str(rows)] = size
     result["machine"] = machine(server)
