@@ -11,17 +11,19 @@ otherwise; a unix socket or localhost keeps libpq's default.
 
 Prices are NUMERIC, which psycopg2 returns as Decimal, one object per value. A client that computes in
 floats can have them as floats: `connect(..., numeric_as_float=True)` (that connection only), or, for one
-ticker's whole history, `history(con, ticker)`: its dates and prices in one row, faster than SQLite.
+ticker's whole history, `history(con, ticker)`: its dates and prices in one row, as fast as SQLite.
 """
 
+import hashlib
 import os
+import threading
 import weakref
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.pool
 from psycopg2 import sql
-from psycopg2.extensions import FLOAT, new_type, register_type
+from psycopg2.extensions import FLOAT, TRANSACTION_STATUS_IDLE, new_type, register_type
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
@@ -68,40 +70,55 @@ def as_float(con: "psycopg2.extensions.connection") -> "psycopg2.extensions.conn
     return con
 
 
-# The statements history() has prepared, per connection: a connection's prepared statements live as long
-# as its session.
-_PREPARED: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+# Per connection object, a lock for threads that share it and the statements history() has prepared on
+# its session.
+_SESSIONS: "weakref.WeakKeyDictionary[object, tuple[threading.Lock, set[str]]]" = weakref.WeakKeyDictionary()
 
 
 def history(con, ticker: str, table: str = "daily_prices") -> tuple[list[str], list[float | None]]:
     """One ticker's adj_close by date, oldest first: ISO dates (as SQLite gives them) and floats, None for
     NULL. The server joins the dates, and the prices, into one string each, in the order of the ticker's
     index; they are split here at once instead of converted row by row. The statement is prepared once
-    per connection, so a read is not planned again over every partition (1.2 ms at 5 million rows).
-    A session reset (DISCARD ALL, a pooler in transaction mode) drops prepared statements: the call
-    after it fails, the next prepares the statement again; read through a connection of your own."""
+    per session, so a read is not planned again over every partition (1.2 ms at 5 million rows). After a
+    session reset (DISCARD ALL) it is prepared again, unless the call runs inside a transaction the
+    caller opened, which it cannot roll back: that call fails and the next prepares it. A pooler in
+    transaction mode may run the two statements in different sessions: read through a session of your own."""
     # A date's text is ISO under the session's DateStyle ISO (libpq knows it without asking); to_char,
     # for any other, costs 3 ms more at 8,335 rows.
     iso = (con.get_parameter_status("DateStyle") or "").startswith("ISO")
-    name = f"alpha_history_{table}" + ("" if iso else "_to_char")
+    # Named by a digest of the table's name: PostgreSQL cuts names at 63 bytes.
+    name = f"alpha_history_{hashlib.sha1(table.encode()).hexdigest()[:12]}" + ("" if iso else "_to_char")
     day = sql.SQL("date::text" if iso else "to_char(date, 'YYYY-MM-DD')")
-    prepared = _PREPARED.setdefault(con, set())
-    with con.cursor() as cur:
-        if name not in prepared:
-            cur.execute(
-                sql.SQL(
-                    "prepare {} (text) as select string_agg({}, ',' order by date),"
-                    " string_agg(coalesce(adj_close::text, ''), ',' order by date) from {} where ticker = $1"
-                ).format(sql.Identifier(name), day, sql.Identifier(table))
-            )
-            prepared.add(name)
-        try:
-            cur.execute(sql.SQL("execute {} (%s)").format(sql.Identifier(name)), (ticker,))
-        except psycopg2.errors.InvalidSqlStatementName:
-            prepared.discard(name)  # a session reset dropped it: the next call prepares it again
-            raise
+    statement = sql.SQL(
+        "prepare {} (text) as select string_agg({}, ',' order by date),"
+        " string_agg(coalesce(adj_close::text, ''), ',' order by date) from {} where ticker = $1"
+    ).format(sql.Identifier(name), day, sql.Identifier(*table.split(".")))
+    lock, prepared = _SESSIONS.setdefault(con, (threading.Lock(), set()))
+    own_transaction = con.autocommit or con.get_transaction_status() == TRANSACTION_STATUS_IDLE
+    with lock, con.cursor() as cur:
+        for last_try in (False, True):
+            if name not in prepared:
+                _prepare(cur, name, statement)
+                prepared.add(name)
+            try:
+                cur.execute(sql.SQL("execute {} (%s)").format(sql.Identifier(name)), (ticker,))
+                break
+            except psycopg2.errors.InvalidSqlStatementName:
+                prepared.discard(name)
+                if last_try or not own_transaction:
+                    raise
+                if not con.autocommit:
+                    con.rollback()  # the transaction this call opened, aborted by the failed EXECUTE
         dates, prices = cur.fetchone()
     return split_history(dates, prices)
+
+
+def _prepare(cur, name: str, statement: sql.Composed) -> None:
+    """PREPARE `statement` unless the session has `name` already: a pool may hand the same session out
+    behind a new connection object."""
+    cur.execute("select from pg_prepared_statements where name = %s", (name,))
+    if cur.fetchone() is None:
+        cur.execute(statement)
 
 
 def split_history(dates: str | None, prices: str | None) -> tuple[list[str], list[float | None]]:

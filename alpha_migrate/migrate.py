@@ -224,7 +224,11 @@ def migrate(options: Options, console: Console) -> dict:
     finally:
         lock.close()
         if snapshot is not None:
-            summary["snapshot_sha256"] = snapshot.sha256
+            try:
+                summary["snapshot_sha256"] = snapshot.sha256
+            # Neither a hash that failed nor Ctrl-C during the wait for it may take the report's place.
+            except (OSError, KeyboardInterrupt) as exc:
+                summary.setdefault("warnings", []).append(f"the snapshot's SHA-256 was not computed ({exc!r})")
         summary["phases"] = console.timings
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["report"] = str(report_path)

@@ -32,8 +32,9 @@ def test_float_reads_give_the_decimal_reads_values_and_none_for_null(ticker_with
         with float_con.cursor() as cur:
             cur.execute(HISTORY, (ticker,))
             floats = cur.fetchall()
+        assert decimal_con.get_parameter_status("DateStyle").startswith("ISO")
         dates, prices = client.history(decimal_con, ticker)
-        # Its prepared statement again, in a session whose dates print otherwise: still ISO dates.
+        # In a session whose dates print otherwise (history then reads them through to_char): still ISO.
         with decimal_con.cursor() as cur:
             cur.execute("set datestyle = 'German'")
         assert client.history(decimal_con, ticker) == (dates, prices)
@@ -63,16 +64,36 @@ def test_the_float_caster_is_the_connections_own(ticker_with_a_null):
         other.close()
 
 
-def test_history_prepares_its_statement_again_after_a_session_reset(ticker_with_a_null):
+def discard_all(con) -> None:
+    """A session reset, as a pooler does it: every prepared statement goes."""
+    autocommit, con.autocommit = con.autocommit, True
+    with con.cursor() as cur:
+        cur.execute("discard all")
+    con.autocommit = autocommit
+
+
+def test_history_prepares_its_statement_again_unless_inside_the_callers_transaction(ticker_with_a_null):
     ticker, _ = ticker_with_a_null
     con = client.connect()
-    con.autocommit = True
     try:
         first = client.history(con, ticker)
+        con.rollback()
+        for autocommit in (True, False):
+            con.autocommit = autocommit
+            discard_all(con)
+            assert client.history(con, ticker) == first
+            con.rollback()
+        # Inside a transaction the caller opened, the call may not roll back to prepare again: it fails.
+        discard_all(con)
         with con.cursor() as cur:
-            cur.execute("discard all")
+            cur.execute("select 1")
         with pytest.raises(psycopg2.errors.InvalidSqlStatementName):
             client.history(con, ticker)
+        con.rollback()
+        assert client.history(con, ticker) == first
+        # A session that has the statement, behind a connection object new to history() (as a pool's proxy
+        # is): it is not prepared twice.
+        client._SESSIONS.clear()
         assert client.history(con, ticker) == first
     finally:
         con.close()

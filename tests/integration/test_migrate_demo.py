@@ -161,10 +161,12 @@ def test_a_first_load_writes_each_partition_in_key_order(demo_sqlite, fresh_db, 
     together, as a file the Bot appends to does."""
     by_day = tmp_path / "by_day.db"
     shutil.copy(demo_sqlite, by_day)
-    with sqlite3.connect(by_day) as lite:
+    lite = sqlite3.connect(by_day)
+    with lite:
         lite.execute("create temp table day_major as select * from daily_prices order by date, ticker")
         lite.execute("delete from daily_prices")
         lite.execute("insert into daily_prices select * from day_major order by date, ticker")
+    lite.close()
     migrate_ok(by_day, fresh_db, tmp_path / "report.json")
     (rows, out_of_order), *_ = query(
         fresh_db,
