@@ -2,11 +2,14 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 import psycopg2
+import yaml
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError, first_line
+from alpha_migrate.paths import PROJECT_DIR
 
 MIN_SERVER_VERSION = 160000
 TARGET_TABLES = ("daily_prices", "portfolio_v1_performance")
@@ -79,24 +82,11 @@ def partitions(con) -> list[tuple[str, str, int, int]]:
         return cur.fetchall()
 
 
-# Each type's own extended hash function, called directly: 2.5 s at 5 million rows through the whole row's
-# hash_record_extended, which builds and takes apart a record per row, 1.3 s this way. `{0}` is the
-# column, `{1}`, `{2}` two seeds of its own. Where PostgreSQL's function drops information, the second
-# seed puts it back: hash_numeric_extended ignores the sign, hashint8extended folds the high half onto the
-# low one (1 and 2^32 hash alike). Other types hash as a one-column record.
-_HASHES = {
-    "text": "hashtextextended({0}, {1})",
-    "character varying": "hashtextextended({0}, {1})",
-    "numeric": "hash_numeric_extended({0}, case when {0} < 0 then {2} else {1} end)",
-    "bigint": "(hashint8extended({0}, {1}) # hashint8extended({0} >> 32, {2}))",
-    "integer": "hashint4extended({0}, {1})",
-    "double precision": "hashfloat8extended({0}, {1})",
-    # Days from 2000-01-01; the infinities (which that subtraction refuses) as the ends of int4.
-    "date": (
-        "hashint4extended(case when isfinite({0}) then {0} - date '2000-01-01' "
-        "when {0} > date '2000-01-01' then 2147483647 when {0} < date '2000-01-01' then -2147483648 end, {1})"
-    ),
-}
+@cache
+def _row_hashes() -> dict[str, str]:
+    """Each column type's hash, as the dbt project declares it for its tests' digests (dbt_project.yml,
+    `alpha_row_hashes`, which says why each type is hashed as it is)."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["alpha_row_hashes"]
 
 
 def row_hash_sql(columns: list[tuple[str, str]]) -> str:
@@ -104,12 +94,13 @@ def row_hash_sql(columns: list[tuple[str, str]]) -> str:
     column's seeds, and its value for NULL, are hashes of its position (constants to the planner): two
     columns cannot swap values unseen, and the values PostgreSQL hashes to the seed itself (NaN; zero to
     the seed less one) stay apart from NULL and from other columns'."""
-    parts = []
+    hashes, parts = _row_hashes(), []
     for position, (name, kind) in enumerate(columns, start=1):
-        template = _HASHES.get(kind, "hash_record_extended(row({0}), {1})")
+        template = hashes.get(kind, hashes["any other type"])
         quoted = '"' + name.replace('"', '""') + '"'
         first, second, null = (f"hashint4extended({position}, {k})" for k in (1, 2, 3))
-        parts.append(f"coalesce({template.format(quoted, first, second)}, {null})")
+        hashed = template.replace("#1", first).replace("#2", second).replace("@", quoted)
+        parts.append(f"coalesce({hashed}, {null})")
     return f"({' # '.join(parts)})"
 
 

@@ -13,21 +13,12 @@
 
 {#-
   A 64-bit hash of a row's `columns`, the same as the report's checksums (alpha_migrate/target_db.py,
-  row_hash_sql, which says why each type is hashed as it is): each column by its type's own extended hash
-  function, with seeds and a NULL value of its own (hashes of its position), XORed. At 5 million rows
-  about twice as fast as hash_record_extended, which builds and takes apart a record per row. A type not
-  listed hashes as a one-column record.
+  row_hash_sql): each column by its type's hash in the var `alpha_row_hashes` (dbt_project.yml, which
+  says why each type is hashed as it is), with seeds and a NULL value of its own (hashes of its position),
+  XORed.
 -#}
 {% macro alpha_row_hash(columns, types_from) -%}
-    {%- set hashes = {
-        'text': 'hashtextextended(@, #1)',
-        'character varying': 'hashtextextended(@, #1)',
-        'numeric': 'hash_numeric_extended(@, case when @ < 0 then #2 else #1 end)',
-        'bigint': '(hashint8extended(@, #1) # hashint8extended(@ >> 32, #2))',
-        'integer': 'hashint4extended(@, #1)',
-        'double precision': 'hashfloat8extended(@, #1)',
-        'date': "hashint4extended(case when isfinite(@) then @ - date '2000-01-01' when @ > date '2000-01-01' then 2147483647 when @ < date '2000-01-01' then -2147483648 end, #1)",
-    } -%}
+    {%- set hashes = var('alpha_row_hashes') -%}
     {%- set types = {} -%}
     {#- A sync-scoped test's model is a subquery, not a relation: its columns hash as records then. -#}
     {%- if execute and types_from is not string -%}
@@ -38,7 +29,8 @@
     (
     {%- for name in columns -%}
         {%- set seed = 'hashint4extended(' ~ loop.index ~ ', ' -%}
-        coalesce({{ hashes.get(types.get(name), 'hash_record_extended(row(@), #1)').replace('@', name).replace('#1', seed ~ '1)').replace('#2', seed ~ '2)') }}, {{ seed }}3))
+        {%- set template = hashes.get(types.get(name), hashes['any other type']) -%}
+        coalesce({{ template.replace('#1', seed ~ '1)').replace('#2', seed ~ '2)').replace('@', name) }}, {{ seed }}3))
         {{- ' # ' if not loop.last }}
     {%- endfor -%}
     )

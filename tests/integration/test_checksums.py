@@ -38,7 +38,7 @@ def digest(target, rows) -> tuple:
         pytest.param([ROWS[0], ("XLF", "2020-01-03", "2.0", "2.5", 200)], id="two columns swapped"),
         pytest.param([ROWS[0], ("XLF", "2020-01-03", "2.5", None, 200)], id="a value gone NULL"),
         pytest.param([ROWS[0], ROWS[1], ROWS[1]], id="a row twice"),
-        # What PostgreSQL's own hash functions cannot tell apart (target_db._HASHES).
+        # What PostgreSQL's own hash functions cannot tell apart (dbt_project.yml, alpha_row_hashes).
         pytest.param([ROWS[0], ("XLF", "2020-01-03", "-2.5", "2.0", 200)], id="a price negated"),
         # High half 1, low half 200 XOR 1: folded, 200 again.
         pytest.param([ROWS[0], ("XLF", "2020-01-03", "2.5", "2.0", 2**32 + (200 ^ 1))], id="a volume folding alike"),
