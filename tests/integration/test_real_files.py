@@ -242,10 +242,7 @@ def test_a_copy_changed_between_runs_outside_the_copied_blocks_stops_the_sync(
     """A value changed in staging after the last run, in a block the sync does not copy: logged, the
     trigger found disabled, or the table found in another file (a DDL rewrite logs nothing), the whole
     copy is read back and the file's digest catches it."""
-    execute(
-        migrated_db,
-        "; ".join(tampering),
-    )
+    execute(migrated_db, "; ".join(tampering))
     before = digests(migrated_db)
     source = next_day_source(demo_sqlite, tmp_path / "next.db")
     report = tmp_path / "sync.json"
