@@ -76,6 +76,15 @@ def render_markdown(result: dict) -> str:
     for s in sizes:
         share = result["sizes"][s]["daily_sync"]["seconds"] / result["sizes"][s]["migrate"]["seconds"]
         lines.append(f"\nAt {int(s):,} rows the daily sync takes {share:.0%} of the first migration's time.")
+        syncs = result["sizes"][s].get("daily_syncs")
+        if syncs:
+            days = ", ".join(f"{run['seconds']:.1f} s" for run in syncs)
+            lines.append(f"Its {len(syncs)} consecutive days took {days}; the tables show the median day.")
+    if len(sizes) >= 2 and all("daily_syncs" in result["sizes"][s] for s in sizes):
+        ratio = result["sizes"][sizes[-1]]["daily_sync"]["seconds"] / result["sizes"][sizes[0]]["daily_sync"]["seconds"]
+        lines.append(
+            f"\nThe median daily sync at {int(sizes[-1]):,} rows takes {ratio:.2f}x its time at {int(sizes[0]):,}."
+        )
     if len(sizes) >= 2:
         (small, big), totals = (
             (int(sizes[0]), int(sizes[-1])),

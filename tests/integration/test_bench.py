@@ -43,7 +43,11 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
     report = json.loads(Path(written.group(2)).read_text())
     small, big = report["sizes"]["3000"], report["sizes"]["6000"]
     assert small["migrate"]["sync"]["inserted"] == 3000 and big["migrate"]["sync"]["inserted"] == 6000
-    assert small["daily_sync"]["sync"] == {"inserted": 600, "updated": 0, "unchanged": 3000, "deleted": 0}
+    # Three consecutive days, each adding one row per ticker; the tables show the median day.
+    assert [day["sync"] for day in small["daily_syncs"]] == [
+        {"inserted": 600, "updated": 0, "unchanged": unchanged, "deleted": 0} for unchanged in (3000, 3600, 4200)
+    ]
+    assert small["daily_sync"] in small["daily_syncs"]
     assert set(small["limit"]["index_build"]) == {"primary key", "idx ticker, date desc", "idx date (extension)"}
     assert small["limit"]["limit"] > 0 and small["limit"]["copy_with_keys"] > 0
     assert small["pandas"]["rows"] == 3000 and small["pandas"]["seconds"] > 0 and "pandas" not in big
@@ -62,4 +66,5 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
         assert all(size["queries"][name]["partitioned_ms"] > 0 for name in histories)
     markdown = Path(written.group(1)).read_text()
     assert "(the limit)" in markdown and "daily sync" in markdown and "Queries at 6,000 rows" in markdown
+    assert "The median daily sync at 6,000 rows takes" in markdown
     assert markdown.count("| one ticker's history, floats in one row (client.history) |") == 2
