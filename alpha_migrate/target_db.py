@@ -1,7 +1,6 @@
 """What the migration asks PostgreSQL directly: is it usable, and what does it now hold."""
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
@@ -148,38 +147,6 @@ def sync_counts(con, run_id: str) -> dict[str, dict[str, int]]:
 # autovacuum_vacuum_insert_scale_factor's default: autovacuum reads a table again once that share of its
 # rows is new since its last vacuum.
 BULK_SHARE = 0.2
-
-
-@contextmanager
-def contents_alongside(target: Target) -> Iterator[Callable[[], dict[str, dict]]]:
-    """contents() on a connection of its own, read while the caller's block runs (the dbt tests, which
-    only read): its scans use the core that dbt, in Python between its queries, leaves idle (1.3 s of a
-    daily sync at 5 million rows). Yields the call that waits for it. A block that fails cancels the read."""
-    done, found = threading.Event(), {}
-    with connect(target, application_name="alpha_migrate contents") as con:
-
-        def read() -> None:
-            try:
-                found["contents"] = contents(con)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                found["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=read, name="alpha-contents", daemon=True).start()
-
-        def result() -> dict[str, dict]:
-            done.wait()
-            if "error" in found:
-                raise found["error"]
-            return found["contents"]
-
-        try:
-            yield result
-        finally:
-            if not done.is_set():
-                con.cancel()
-            done.wait()
 
 
 def vacuum_bulk_published(con, sync: dict[str, dict[str, int]], reconciliation: dict[str, dict]) -> dict[str, str]:
