@@ -47,14 +47,20 @@
             -- Its size, for the planner: a few rows, found through the primary keys.
             analyze alpha_reclassify_scope;
             create temp table alpha_first_pass on commit drop as {{ sql }};
+            create temp table alpha_scope_keys on commit drop as
+            select {{ keys }} from alpha_first_pass
+            union
+            select {{ keys }} from {{ target_relation }}
+            where sqlite_rowid in (select sqlite_rowid from alpha_reclassify_scope);
+            analyze alpha_scope_keys;
+            {#- The rows of those keys, loaded or not, each through its partial index (every row has an
+                outcome): one condition on both read every row (1.6 s at 5 million rows, 0.01 s so). #}
             insert into alpha_reclassify_scope
             select sqlite_rowid from {{ target_relation }}
-            where ({{ keys }}) in (
-                select {{ keys }} from alpha_first_pass
-                union
-                select {{ keys }} from {{ target_relation }}
-                where sqlite_rowid in (select sqlite_rowid from alpha_reclassify_scope)
-            )
+            where outcome = 'loaded' and ({{ keys }}) in (select {{ keys }} from alpha_scope_keys)
+            union
+            select sqlite_rowid from {{ target_relation }}
+            where outcome <> 'loaded' and ({{ keys }}) in (select {{ keys }} from alpha_scope_keys)
             except
             select sqlite_rowid from alpha_reclassify_scope
         {%- endcall %}

@@ -5,6 +5,7 @@ Source: 60,000 synthetic rows, six blocks of rowids (alpha_migrate/raw_blocks.py
 adds a day for every ticker and changes, deletes, duplicates and re-keys rows spread over the file.
 """
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -32,12 +33,27 @@ def write_changed_source(v1: Path, v2: Path) -> None:
     con.close()
 
 
+def write_conflict_resolved(v2: Path, v3: Path) -> None:
+    """v2 with its conflicting copy (appended, so in the last block) given the values of the row it copies
+    (rowid 400, in the first block, which v3 leaves as it was): both rows of the key are valid again."""
+    shutil.copyfile(v2, v3)
+    con = sqlite3.connect(v3)
+    with con:
+        con.execute(
+            """update daily_prices set (raw_close, adj_close, volume) =
+               (select raw_close, adj_close, volume from daily_prices where rowid = 400)
+               where ticker like ' %' and raw_close = 1.0"""
+        )
+    con.close()
+
+
 @pytest.fixture(scope="module")
 def runs(admin_target, tmp_path_factory):
     folder = tmp_path_factory.mktemp("incremental")
     v1 = write_synthetic_database(folder / "v1.db", ROWS)
-    v2 = folder / "v2.db"
+    v2, v3 = folder / "v2.db", folder / "v3.db"
     write_changed_source(v1, v2)
+    write_conflict_resolved(v2, v3)
     incremental = create_database(admin_target)
     out = {"first": migrate_ok(v1, incremental, folder / "first.json")[1]}
     full = create_database(admin_target, template=incremental)  # the same first migration, copied
@@ -52,6 +68,10 @@ def runs(admin_target, tmp_path_factory):
         out["full"] = migrate_ok(v2, full, folder / "full.json", "--max-rejects", "5")[1]
         out["checksums"] = digests(incremental), digests(full)
         out["partitions"] = query(incremental, "select count(*) from daily_prices_2020")[0][0]
+        out["resolved"] = migrate_ok(v3, incremental, folder / "resolved.json")[1]
+        forget_block_digests(full)
+        out["resolved_full"] = migrate_ok(v3, full, folder / "resolved_full.json")[1]
+        out["resolved_checksums"] = digests(incremental), digests(full)
     finally:
         drop_database(admin_target, incremental)
         drop_database(admin_target, full)
@@ -110,3 +130,15 @@ def test_incremental_and_full_syncs_end_identical(runs):
 def test_a_sync_skips_the_whole_history_parity(runs):
     assert "verify" not in runs["incremental"]
     assert "verify" in runs["full"]
+
+
+def test_a_sync_reclassifies_the_rejected_rows_sharing_a_changed_key(runs):
+    """v3 changes only the conflicting copy, in the last block; the row it conflicted with, rejected and in
+    a block v3 leaves alone, shares its key, so it is reclassified too: both rows become valid copies,
+    one loaded and one merged, exactly as the full path finds."""
+    resolved, full = runs["resolved"], runs["resolved_full"]
+    assert resolved["classified"]["stg_daily_prices"]["incremental"] is True
+    assert resolved["rejected"]["daily_prices"] == {} == full["rejected"]["daily_prices"]
+    assert resolved["reconciliation"] == full["reconciliation"]
+    assert resolved["reconciliation"]["daily_prices"]["merged"] == 2
+    assert runs["resolved_checksums"][0] == runs["resolved_checksums"][1]
