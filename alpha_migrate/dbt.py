@@ -18,7 +18,9 @@ from alpha_migrate.paths import DBT_PROFILES_DIR, PROFILES_EXAMPLE, PROJECT_DIR
 # The tables they read are in memory or on SSD: at the default random_page_cost (4) a sync's scoped tests
 # read all of stg_daily_prices instead of its keys' index (at 5 million rows 1.1 s against 0.4 a test).
 SESSION_OPTIONS = "-c work_mem=256MB -c extra_float_digits=1 -c random_page_cost=1.1"
-RUN_ID_VARIABLE = "ALPHA_RUN_ID"  # read when dbt runs, not when it parses (macros/quarantine)
+# Read when dbt runs, not when it parses: the run's id (macros/quarantine), and the loaded rows its
+# reconciliation counted, for the publish (macros/publish/publish_table.sql).
+RUN_ID_VARIABLE, LOADED_ROWS_VARIABLE = "ALPHA_RUN_ID", "ALPHA_LOADED_ROWS"
 
 
 def dbt_environment(target: Target) -> dict[str, str]:
@@ -59,9 +61,12 @@ _manifests: dict[tuple, object] = {}
 
 def _shapes_a_parse(variable: str) -> bool:
     """The variables the project, its profile, dbt and libpq read (env_var() in profiles.example.yml,
-    dbt_project.yml and the macros; DBT_* flags; PG*), but not the run's id, read only when dbt runs.
-    Others change under a caller without changing the project: PYTEST_CURRENT_TEST does at every test."""
-    return variable != RUN_ID_VARIABLE and variable.startswith(("ALPHA_", "DBT_", "PG", "USER"))
+    dbt_project.yml and the macros; DBT_* flags; PG*), but not those read only when dbt runs, which
+    change at every run. Others change under a caller without changing the project: PYTEST_CURRENT_TEST
+    does at every test."""
+    return variable not in (RUN_ID_VARIABLE, LOADED_ROWS_VARIABLE) and variable.startswith(
+        ("ALPHA_", "DBT_", "PG", "USER")
+    )
 
 
 def _behavior_flag_source() -> str:

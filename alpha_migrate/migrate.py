@@ -17,7 +17,7 @@ import psycopg2
 from alpha_migrate import embedded, quarantine, target_db
 from alpha_migrate.checks import ChecksFailed, add_samples, as_report
 from alpha_migrate.console import Console
-from alpha_migrate.dbt import RUN_ID_VARIABLE, run_dbt
+from alpha_migrate.dbt import LOADED_ROWS_VARIABLE, RUN_ID_VARIABLE, run_dbt
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import Interrupted, MigrationError
 from alpha_migrate.extract import extract
@@ -120,7 +120,7 @@ def migrate(options: Options, console: Console) -> dict:
                 for warning in snapshot.warnings:
                     console.say(f"      warning: {warning}")
             with console.step("extract", "extract changed rows to staging (DuckDB sqlite scanner -> COPY)"):
-                summary["extract"] = extract(snapshot, target, run_id, console)
+                summary["extract"] = extract(snapshot, target, run_id, console, con)
                 # Each file's digest and what was copied, from the extract's one read: for step 5, not the report.
                 copied = {
                     table: {key: staged.pop(key) for key in ("source_digest", "changed_blocks", "ranges")}
@@ -137,9 +137,9 @@ def migrate(options: Options, console: Console) -> dict:
             dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
             run_env = {RUN_ID_VARIABLE: run_id, **held}
 
-            def dbt(*args: str) -> None:
+            def dbt(*args: str, **more_env: str) -> None:
                 # dbt's node lines to the log, its error lines to the screen as well
-                run_dbt([*args, "--vars", dbt_vars], target, console.detail, run_env, console.say)
+                run_dbt([*args, "--vars", dbt_vars], target, console.detail, {**run_env, **more_env}, console.say)
                 if interrupted.is_set():
                     raise KeyboardInterrupt
 
@@ -188,7 +188,8 @@ def migrate(options: Options, console: Console) -> dict:
                         "the target tables are unchanged"
                     )
             with console.step("publish", "publish both tables in one transaction (dbt run-operation publish_marts)"):
-                dbt("run-operation", "publish_marts")
+                loaded = {table: counts["loaded"] for table, counts in summary["reconciliation"].items()}
+                dbt("run-operation", "publish_marts", **{LOADED_ROWS_VARIABLE: json.dumps(loaded)})
                 summary["sync"] = target_db.sync_counts(con, run_id)
                 for table, counts in summary["sync"].items():
                     console.say(f"      {table}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))

@@ -34,9 +34,15 @@
     {%- endif -%}
     {%- set changes = 'alpha_changes_' ~ relation.identifier -%}
 
-    {%- set loaded = run_query(
-        'select count(*) from ' ~ ref(meta.staging_model) ~ " where outcome = 'loaded'"
-    ).rows[0][0] -%}
+    {#- `invoke migrate` passes the count its reconciliation has just taken of the same rows, which its
+        write lock has kept as they were: counted again, it took 0.9 s of a daily sync at 5 million rows.
+        (In the environment: a --vars that changes at every run would make dbt parse the project again.) -#}
+    {%- set loaded = fromjson(env_var('ALPHA_LOADED_ROWS', '{}')).get(node.name) -%}
+    {%- if loaded is none -%}
+        {%- set loaded = run_query(
+            'select count(*) from ' ~ ref(meta.staging_model) ~ " where outcome = 'loaded'"
+        ).rows[0][0] -%}
+    {%- endif -%}
     {%- if first_load -%}
         {%- do drop_primary_key(relation, node.constraints) -%}
         {% call statement('load_' ~ relation.identifier) -%}

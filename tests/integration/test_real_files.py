@@ -216,6 +216,19 @@ def test_a_sync_after_the_last_check_is_forgotten_reads_everything_back(migrated
     assert query(migrated_db, "select count(*) from staging.raw_checked") == [(2,)]
 
 
+def test_a_row_deleted_from_the_copy_between_runs_makes_the_sync_copy_everything(migrated_db, demo_sqlite, tmp_path):
+    """The extract takes the copy's row count from its block digests only while nothing has written to it
+    since the last check: here a logged delete has, the count no longer matches the digests, and the
+    sync copies the whole table again instead of trusting them (and failing at the read-back)."""
+    execute(migrated_db, "delete from staging.sqlite_daily_prices where sqlite_rowid = 1")
+    source = next_day_source(demo_sqlite, tmp_path / "next.db")
+    _, summary = migrate_ok(source, migrated_db, tmp_path / "sync.json")
+    assert summary["extract"]["daily_prices"]["full_copy"] is True
+    assert summary["source_check"]["daily_prices"]["staged_rows"] == sqlite_count(source, "daily_prices")
+    # The portfolio's copy was not written to: its rows are still counted from its digests, and it is untouched.
+    assert summary["extract"]["portfolio_v1_performance"]["rows_copied"] == 0
+
+
 CHANGE_ROW_ONE = "update staging.sqlite_daily_prices set raw_close = raw_close + 1 where sqlite_rowid = 1"
 
 
