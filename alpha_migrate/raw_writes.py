@@ -50,7 +50,33 @@ LOG_DDL = f"""
     begin
         insert into {LOG_TABLE} (table_name, operation) values (tg_table_name, tg_op);
         return null;
-    end $$"""
+    end $$;
+    -- The logged tables' storage: their files (a DDL rewrite gives a table a new one) and whether any has
+    -- a child table.
+    create or replace function staging.alpha_raw_storage(logged text[]) returns text
+    language sql stable parallel restricted as $$
+        select string_agg(pg_relation_filenode(to_regclass(relation))::text, ',' order by ordinality)
+            || case when exists (select from pg_inherits
+                where inhparent in (select to_regclass(relation) from unnest($1) as relation))
+               then ',child' else '' end
+        from unnest($1) with ordinality as logged_relation(relation, ordinality)
+    $$;
+    -- Whether a source table's last check stands and nothing at all has been written to its logged tables
+    -- since, all of them present with their triggers enabled: they then hold what that check proved.
+    -- (Parallel restricted: an unsafe function anywhere in a query, as in a dbt test's, keeps all of it from
+    -- parallel workers.)
+    create or replace function staging.alpha_raw_untouched(source_table text, logged text[]) returns boolean
+    language sql stable parallel restricted as $$
+        with relations as (select to_regclass(relation) as oid from unnest($2) as relation)
+        select
+            (select count(oid) from relations) = cardinality($2)
+            and exists (select from {CHECKED_TABLE} as checked
+                where checked.source_table = $1 and checked.storage = staging.alpha_raw_storage($2))
+            and not exists (select from {LOG_TABLE} as logged_write where logged_write.table_name in
+                (select relname from pg_class where oid in (select oid from relations)))
+            and (select count(*) from pg_trigger where tgname = '{TRIGGER}' and tgenabled = 'A'
+                and tgrelid in (select oid from relations)) = cardinality($2)
+    $$"""
 
 
 def triggers_sql(table: str, logged: list[str]) -> str:
@@ -75,45 +101,33 @@ def triggers_sql(table: str, logged: list[str]) -> str:
     """
 
 
-# The logged tables' storage: their files (a DDL rewrite gives a table a new one) and whether any has a
-# child table.
-_STORAGE_SQL = """select string_agg(pg_relation_filenode(relation::regclass)::text, ',' order by ordinality)
-    || case when exists (select from pg_inherits where inhparent = any(%(logged)s::regclass[]))
-       then ',child' else '' end
-    from unnest(%(logged)s::text[]) with ordinality as logged(relation, ordinality)"""
-
-
-def _last_check_and_writes(con, table: str, logged: list[str]) -> tuple[bool, list[tuple[int, str]]]:
-    """Whether `table`'s last check holds for the tables' storage as it is now, and the log entries
-    (seq, application_name) of every write to them since."""
+def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[bool, list[int]]:
+    """Whether `table`'s last check still stands for all but this run's extract's writes, and the log
+    entries read (to be consumed once this run's check passes)."""
     with con.cursor() as cur:
         cur.execute(f"select to_regclass('{LOG_TABLE}') is not null and to_regclass('{CHECKED_TABLE}') is not null")
         if not cur.fetchone()[0]:
             return False, []
         cur.execute(
             f"""select exists (select from {CHECKED_TABLE}
-                where source_table = %(table)s and storage = ({_STORAGE_SQL}))""",
+                where source_table = %(table)s and storage = staging.alpha_raw_storage(%(logged)s))""",
             {"table": table, "logged": logged},
         )
         checked = cur.fetchone()[0]
         names = [relation.split(".")[-1] for relation in logged]
         cur.execute(f"select seq, application_name from {LOG_TABLE} where table_name = any(%s) order by seq", (names,))
-        return checked, cur.fetchall()
-
-
-def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[bool, list[int]]:
-    """Whether `table`'s last check still stands for all but this run's extract's writes, and the log
-    entries read (to be consumed once this run's check passes)."""
-    checked, entries = _last_check_and_writes(con, table, logged)
+        entries = cur.fetchall()
     own = extract_application_name(run_id)
     return checked and all(name == own for _, name in entries), [seq for seq, _ in entries]
 
 
 def untouched_since_last_check(con, table: str, logged: list[str]) -> bool:
     """Whether `table`'s last check stands and nothing at all has been written to it since: the raw table
-    then holds what that check proved, as many rows as its block digests count."""
-    checked, entries = _last_check_and_writes(con, table, logged)
-    return checked and not entries
+    then holds what that check proved, as many rows as its block digests count (the dbt test
+    reconciles_with_source asks the same function)."""
+    with con.cursor() as cur:
+        cur.execute("select staging.alpha_raw_untouched(%s, %s)", (table, logged))
+        return cur.fetchone()[0]
 
 
 def mark_checked(con, table: str, logged: list[str], run_id: str, seen: list[int]) -> None:
@@ -123,7 +137,7 @@ def mark_checked(con, table: str, logged: list[str], run_id: str, seen: list[int
         cur.execute(
             f"""with consumed as (delete from {LOG_TABLE} where seq = any(%(seen)s))
                 insert into {CHECKED_TABLE} (source_table, run_id, storage)
-                values (%(table)s, %(run_id)s, ({_STORAGE_SQL}))
+                values (%(table)s, %(run_id)s, staging.alpha_raw_storage(%(logged)s))
                 on conflict (source_table) do update
                 set run_id = excluded.run_id, storage = excluded.storage, checked_at = now()""",
             {"seen": seen, "table": table, "run_id": run_id, "logged": logged},

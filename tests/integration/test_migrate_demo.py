@@ -25,6 +25,7 @@ from tests.conftest import (
     create_database,
     digests,
     drop_database,
+    execute,
     invoke,
     migrate_ok,
     query,
@@ -302,3 +303,14 @@ def test_dbt_test_fails_when_a_loaded_row_goes_missing(first_run, module_db, tmp
         with con, con.cursor() as cur:
             cur.execute("insert into daily_prices values (%s, %s, %s, %s, %s)", row)
         con.close()
+
+
+def test_dbt_test_fails_when_a_row_goes_missing_from_the_raw_copy(migrated_db, tmp_path):
+    """reconciles_with_source takes the source's rows from the raw copy's block digests only while nothing
+    has written to the copy since a run proved it equal to the file: a delete since is counted."""
+    execute(migrated_db, "delete from staging.sqlite_daily_prices where sqlite_rowid = 1")
+    result = analyst_dbt_test(migrated_db, tmp_path)
+    assert result.returncode == 1
+    assert "FAIL 1 reconciles_with_source_daily_prices" in result.stdout
+    assert "reconciles_with_source_portfolio_v1_performance" in result.stdout
+    assert "FAIL 1 reconciles_with_source_portfolio" not in result.stdout

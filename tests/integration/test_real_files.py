@@ -206,6 +206,12 @@ def test_a_sync_reads_back_only_the_blocks_it_copied(migrated_db, demo_sqlite, t
     # The portfolio did not change: nothing of it is read back.
     assert summary["source_check"]["portfolio_v1_performance"]["read_back"] == "0 copied ranges"
     assert query(migrated_db, "select count(*) from staging.raw_writes") == [(0,)]
+    # So the next extract, and this run's reconciles_with_source, took the copy's rows from its digests.
+    untouched = "select staging.alpha_raw_untouched(%s, %s)"
+    logged = ["staging.sqlite_daily_prices", "staging.sqlite_daily_prices_blocks"]
+    assert query(migrated_db, untouched, ("daily_prices", logged)) == [(True,)]
+    execute(migrated_db, "alter table staging.sqlite_daily_prices_blocks disable trigger alpha_log_write")
+    assert query(migrated_db, untouched, ("daily_prices", logged)) == [(False,)]
 
 
 def test_a_sync_after_the_last_check_is_forgotten_reads_everything_back(migrated_db, demo_sqlite, tmp_path):
