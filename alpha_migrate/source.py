@@ -62,6 +62,11 @@ def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
         src = sqlite3.connect(read_only_uri(source), uri=True)
         dst = sqlite3.connect(partial)
         try:
+            # The copy is read by this run alone (no run reads another's snapshot), so it need not survive
+            # a crash of the machine, which ends the run anyway: without its journal and fsync, the copy of
+            # a 5-million-row file took 0.5 s instead of 0.8.
+            dst.execute("pragma journal_mode = off")
+            dst.execute("pragma synchronous = off")
             src.backup(dst)
         finally:
             dst.close()
