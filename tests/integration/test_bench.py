@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from alpha_migrate.bench.run import BENCH_DIR
 from alpha_migrate.dsn import Target
 from tests.conftest import invoke, password_required
 
@@ -48,6 +49,7 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
         {"inserted": 600, "updated": 0, "unchanged": unchanged, "deleted": 0} for unchanged in (3000, 3600, 4200)
     ]
     assert small["daily_sync"] in small["daily_syncs"]
+    assert not list(BENCH_DIR.glob("*-day-*.db"))  # each a whole copy of its source
     assert set(small["limit"]["index_build"]) == {"primary key", "idx ticker, date desc", "idx date (extension)"}
     assert small["limit"]["limit"] > 0 and small["limit"]["copy_with_keys"] > 0
     assert small["pandas"]["rows"] == 3000 and small["pandas"]["seconds"] > 0 and "pandas" not in big
