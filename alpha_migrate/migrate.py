@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg2
 
-from alpha_migrate import embedded, quarantine, target_db
+from alpha_migrate import embedded, mart_contents, quarantine, target_db
 from alpha_migrate.checks import ChecksFailed, add_samples, as_report
 from alpha_migrate.console import Console
 from alpha_migrate.dbt import LOADED_ROWS_VARIABLE, RUN_ID_VARIABLE, run_dbt
@@ -202,7 +202,7 @@ def migrate(options: Options, console: Console) -> dict:
                     dbt("test", "--selector", "after_publish")
                 except ChecksFailed as exc:
                     raise _stopped_by_checks(exc, con, target, summary, published=True) from None
-                summary.update(target_db.contents(con))
+                summary.update(mart_contents.contents(con))
             # The reconciliation of step 5 stands: the publish changes no staging model.
             summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
         with console.step("verify", "verify: risk-metric parity, SQLite against PostgreSQL"):

@@ -104,35 +104,6 @@ def row_hash_sql(columns: list[tuple[str, str]]) -> str:
     return f"({' # '.join(parts)})"
 
 
-def contents(con) -> dict[str, dict]:
-    """What the target tables hold, from one scan of each: `target_rows`, `partitions` (daily_prices'
-    rows per partition, empty ones included) and `checksums`, an order-independent digest of each table:
-    equal digests, equal contents (but for a hash collision)."""
-    found: dict[str, dict] = {"target_rows": {}, "partitions": {}, "checksums": {}}
-    with con.cursor() as cur:
-        cur.execute(
-            """select child.oid, child.relname from pg_inherits join pg_class child on child.oid = inhrelid
-               where inhparent = 'public.daily_prices'::regclass order by child.relname"""
-        )
-        partition_names = dict(cur.fetchall())
-        found["partitions"] = dict.fromkeys(partition_names.values(), 0)
-        for table in TARGET_TABLES:
-            cur.execute(
-                """select attname, format_type(atttypid, null) from pg_attribute
-                   where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum""",
-                (f"public.{table}",),
-            )
-            row_hash = row_hash_sql(cur.fetchall())
-            cur.execute(f"select tableoid::oid, count(*), sum({row_hash}) from public.{table} group by 1")
-            per_relation = cur.fetchall()
-            for oid, rows, _ in per_relation:
-                if oid in partition_names:
-                    found["partitions"][partition_names[oid]] = rows
-            found["target_rows"][table] = sum(rows for _, rows, _ in per_relation)
-            found["checksums"][table] = str(sum(digest for _, _, digest in per_relation))
-    return found
-
-
 def sync_counts(con, run_id: str) -> dict[str, dict[str, int]]:
     """What the run's publish changed, per table, as recorded by macros/publish/publish_table.sql."""
     with con.cursor() as cur:

@@ -15,6 +15,8 @@
       inserted by the Bot before the upsert counts as inserted.)
   On a sync `rows_sql` holds only the rows the run reclassified; `unchanged` counts against every loaded
   row of `meta.staging_model`.
+  Every write to the table is logged by transaction and partition (macros/publish/write_log.sql), the
+  publish's own included, but for a first load's bulk insert.
   Rows that exist only in the table (the Bot's) are kept, unless `--vars '{mirror: true}'`: then keys
   absent from `meta.staging_model` (every source key, quarantined or not) are deleted and counted.
 -#}
@@ -45,6 +47,7 @@
     {%- endif -%}
     {%- if first_load -%}
         {%- do drop_primary_key(relation, node.constraints) -%}
+        {%- do drop_write_log(relation) -%}
         {% call statement('load_' ~ relation.identifier) -%}
             insert into {{ relation }} ({{ columns | join(', ') }})
             select {{ columns | join(', ') }} from ({{ rows_sql }}) as incoming
@@ -57,6 +60,7 @@
         {%- set response = load_result('load_' ~ relation.identifier).response -%}
         {%- set inserted, updated = response.rows_affected, 0 -%}
     {%- else -%}
+        {%- do ensure_write_log(relation) -%}
         {% call statement('find_changes_' ~ relation.identifier) -%}
             create temp table {{ changes }} on commit drop as
             select incoming.*, existing.{{ keys[0] }} is null as is_new
@@ -92,6 +96,9 @@
     {%- for index in meta.get('indexes', []) -%}
         {%- do ensure_index(relation, index.name, index.columns) -%}
     {%- endfor -%}
+    {%- if first_load -%}
+        {%- do ensure_write_log(relation) -%}
+    {%- endif -%}
 
     {%- set deleted = 0 -%}
     {%- if var('mirror', false) -%}

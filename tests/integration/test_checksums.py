@@ -1,4 +1,5 @@
-"""The report's checksums (target_db.contents) tell tables apart that differ in any value, and only those."""
+"""The report's checksums (alpha_migrate/mart_contents.py) tell tables apart that differ in any value, and only
+those."""
 
 import psycopg2
 import pytest

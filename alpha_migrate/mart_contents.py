@@ -1,0 +1,131 @@
+"""The report's proof of what the target tables hold: rows per table and per partition, and checksums.
+
+Taking them hashes every row (0.9-1.0 s at 5 million rows), while a daily sync writes one partition. So
+each partition's rows and checksum are recorded (staging.mart_contents) with the file they were read
+from and the write log's trigger then in force (macros/publish/write_log.sql), and a later run reads
+again only the partitions the log names since, whose file changed (a TRUNCATE or a rewrite), or that
+are new; all of them when the trigger is not in force, enabled ALWAYS, on the table and every partition.
+The log entries a run read are consumed with the record of what it read after them, in one
+transaction; an entry committed meanwhile stays for the next run. The portfolio table, 8,000 rows, is
+read whole every time.
+"""
+
+from alpha_migrate.target_db import PARTITIONED_TABLE, TARGET_TABLES, row_hash_sql
+
+LOG_TABLE, RECORD_TABLE = "staging.mart_writes", "staging.mart_contents"
+TRIGGER = "alpha_log_mart_write"
+PARENT = f"public.{PARTITIONED_TABLE}"
+
+# Beyond this share of partitions to read, one parallel scan of the whole table is cheaper.
+WHOLE_TABLE_SHARE = 0.5
+
+
+def contents(con) -> dict[str, dict]:
+    """`target_rows`, `partitions` (daily_prices' rows per partition, empty ones included) and
+    `checksums`, an order-independent digest of each table (equal digests, equal contents, but for a
+    hash collision); and `partitions_read`, those whose rows this run read."""
+    found: dict[str, dict] = {"target_rows": {}, "partitions": {}, "checksums": {}}
+    with con.cursor() as cur:
+        partitions = _partitions(cur)  # qualified name -> (name, file)
+        trigger, recorded, entries = _record_and_log(cur)
+        written = {relation for relation, _ in entries}
+        kept = {
+            relation: recorded[relation][2:]
+            for relation, (_, filenode) in partitions.items()
+            if trigger is not None and relation not in written and recorded.get(relation, ())[:2] == (filenode, trigger)
+        }
+        stale = [relation for relation in partitions if relation not in kept]
+        counted = kept | _read(cur, stale, len(partitions))
+        found["partitions"] = {name: counted[relation][0] for relation, (name, _) in sorted(partitions.items())}
+        found["target_rows"][PARTITIONED_TABLE] = sum(rows for rows, _ in counted.values())
+        found["checksums"][PARTITIONED_TABLE] = str(sum(int(digest) for _, digest in counted.values()))
+        found["partitions_read"] = sorted(partitions[relation][0] for relation in stale)
+        for table in TARGET_TABLES:
+            if table != PARTITIONED_TABLE:
+                cur.execute(f"select count(*), coalesce(sum({_row_hash(cur, table)}), 0) from public.{table}")
+                rows, digest = cur.fetchone()
+                found["target_rows"][table], found["checksums"][table] = rows, str(digest)
+        if trigger is not None:
+            _record(cur, partitions, trigger, counted, entries)
+    return found
+
+
+def _partitions(cur) -> dict[str, tuple[str, int]]:
+    """daily_prices' partitions: qualified name (as the log writes it) -> name, the file of its rows."""
+    cur.execute(
+        f"""select quote_ident(nspname) || '.' || quote_ident(relname), relname, pg_relation_filenode(child.oid)
+            from pg_inherits join pg_class child on child.oid = inhrelid
+            join pg_namespace on pg_namespace.oid = child.relnamespace
+            where inhparent = '{PARENT}'::regclass"""
+    )
+    return {relation: (name, filenode) for relation, name, filenode in cur.fetchall()}
+
+
+def _record_and_log(cur) -> tuple[int | None, dict[str, tuple], list[tuple[str, str]]]:
+    """The log's trigger (None unless in force on the table and every partition), the recorded
+    partitions (qualified name -> file, trigger, rows, checksum) and the log's entries (relation, txid)."""
+    cur.execute(f"select to_regclass('{LOG_TABLE}') is not null and to_regclass('{RECORD_TABLE}') is not null")
+    if not cur.fetchone()[0]:
+        return None, {}, []
+    cur.execute(
+        f"""with logged as (
+                select '{PARENT}'::regclass as relid
+                union all
+                select inhrelid from pg_inherits where inhparent = '{PARENT}'::regclass
+            )
+            select
+                (select oid from pg_trigger where tgname = '{TRIGGER}' and tgrelid = '{PARENT}'::regclass),
+                (select count(*) from pg_trigger
+                 where tgname = '{TRIGGER}' and tgenabled = 'A' and tgrelid in (select relid from logged))
+                = (select count(*) from logged)"""
+    )
+    trigger, in_force = cur.fetchone()
+    cur.execute(f"select relation, filenode, log_trigger, row_count, checksum from {RECORD_TABLE}")
+    recorded = {relation: tuple(rest) for relation, *rest in cur.fetchall()}
+    cur.execute(f"select relation, txid::text from {LOG_TABLE}")
+    return (trigger if in_force else None), recorded, cur.fetchall()
+
+
+def _row_hash(cur, table: str) -> str:
+    cur.execute(
+        """select attname, format_type(atttypid, null) from pg_attribute
+           where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum""",
+        (f"public.{table}",),
+    )
+    return row_hash_sql(cur.fetchall())
+
+
+def _read(cur, relations: list[str], partition_count: int) -> dict[str, tuple[int, int]]:
+    """Rows and checksum of each of `relations`: one by one, or, for most of the partitions, from one
+    parallel scan of the whole table."""
+    if not relations:
+        return {}
+    row_hash = _row_hash(cur, PARTITIONED_TABLE)
+    if len(relations) > WHOLE_TABLE_SHARE * partition_count:
+        cur.execute(f"select tableoid::regclass::oid, count(*), sum({row_hash}) from {PARENT} group by 1")
+        by_oid = {oid: (rows, digest) for oid, rows, digest in cur.fetchall()}
+        cur.execute("select unnest(%s::text[]), unnest(%s::text[])::regclass::oid", (relations, relations))
+        return {relation: by_oid.get(oid, (0, 0)) for relation, oid in cur.fetchall()}
+    read = {}
+    for relation in relations:
+        cur.execute(f"select count(*), coalesce(sum({row_hash}), 0) from {relation}")
+        read[relation] = cur.fetchone()
+    return read
+
+
+def _record(cur, partitions: dict, trigger: int, counted: dict, entries: list[tuple[str, str]]) -> None:
+    """What was read, for the next run, and the log entries read before it, consumed: all or nothing."""
+    cur.execute("begin")
+    cur.execute(f"delete from {RECORD_TABLE}")
+    cur.executemany(
+        f"insert into {RECORD_TABLE} (relation, filenode, log_trigger, row_count, checksum)"
+        " values (%s, %s, %s, %s, %s)",
+        [(relation, filenode, trigger, *counted[relation]) for relation, (_, filenode) in partitions.items()],
+    )
+    if entries:
+        cur.execute(
+            f"""delete from {LOG_TABLE}
+                where (relation, txid::text) in (select * from unnest(%s::text[], %s::text[]))""",
+            ([relation for relation, _ in entries], [txid for _, txid in entries]),
+        )
+    cur.execute("commit")
