@@ -31,6 +31,15 @@ from alpha_migrate.rounding import within_rounding
 from scripts.csv_db import write_csv_database
 from scripts.demo_db import write_demo_database
 
+# daily_prices' columns and types, as the report's checksums hash them (alpha_migrate/target_db.py).
+PRICE_COLUMNS = [
+    ("ticker", "character varying"),
+    ("date", "date"),
+    ("raw_close", "numeric"),
+    ("adj_close", "numeric"),
+    ("volume", "bigint"),
+]
+
 INVOKE = str(Path(sys.executable).with_name("invoke"))
 REAL_CSV_DIR = PROJECT_DIR / "tests" / "data" / "etf_prices"
 DEMO_END = "2026-11-24"

@@ -5,14 +5,8 @@ import psycopg2
 import pytest
 
 from alpha_migrate.target_db import row_hash_sql
+from tests.conftest import PRICE_COLUMNS
 
-COLUMNS = [
-    ("ticker", "character varying"),
-    ("date", "date"),
-    ("raw_close", "numeric"),
-    ("adj_close", "numeric"),
-    ("volume", "bigint"),
-]
 ROWS = [("XLK", "2020-01-02", "1.5", "1.5", 100), ("XLF", "2020-01-03", "2.5", "2.0", 200)]
 
 
@@ -25,7 +19,7 @@ def digest(target, rows) -> tuple:
                 "(ticker varchar(10), date date, raw_close numeric(10,4), adj_close numeric(10,4), volume bigint)"
             )
             cur.executemany("insert into prices values (%s, %s, %s, %s, %s)", rows)
-            cur.execute(f"select count(*), sum({row_hash_sql(COLUMNS)}) from prices")
+            cur.execute(f"select count(*), sum({row_hash_sql(PRICE_COLUMNS)}) from prices")
             return cur.fetchone()
     finally:
         con.close()

@@ -6,20 +6,12 @@ import datetime as dt
 import sqlite3
 
 from alpha_migrate.target_db import row_hash_sql
-from tests.conftest import copy_with_a_new_day, execute, migrate_ok, query
-
-COLUMNS = [
-    ("ticker", "character varying"),
-    ("date", "date"),
-    ("raw_close", "numeric"),
-    ("adj_close", "numeric"),
-    ("volume", "bigint"),
-]
+from tests.conftest import PRICE_COLUMNS, copy_with_a_new_day, execute, migrate_ok, query
 
 
 def full_read(target) -> tuple[int, str]:
     """The table's rows and checksum, read whole, as a first run takes them."""
-    rows, digest = query(target, f"select count(*), sum({row_hash_sql(COLUMNS)}) from daily_prices")[0]
+    rows, digest = query(target, f"select count(*), sum({row_hash_sql(PRICE_COLUMNS)}) from daily_prices")[0]
     return rows, str(digest)
 
 
