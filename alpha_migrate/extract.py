@@ -95,10 +95,10 @@ def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"LOAD {name}")
 
 
-def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console, pg_con) -> dict:
+def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console) -> dict:
     """Bring the raw staging tables up to the snapshot, copying only changed blocks of rowids
     (raw_blocks.py). Per source table: rows staged, whether all were copied, blocks and rows copied, and
-    the row identity used. `pg_con`: a psycopg2 connection to the target, for the write log."""
+    the row identity used."""
     con = connect_duckdb()
     # Its writes to the raw staging tables are logged under this name (raw_writes.py).
     writer = Target({**target.params, "application_name": raw_writes.extract_application_name(run_id)})
@@ -112,7 +112,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console, p
             if snapshot.plan_typed[table] and identity.is_rowid:
                 try:
                     read = (f'src."{table}"', direct_select(table), direct_text_columns(table))
-                    staged[table] = _stage(con, snapshot.path, table, read, run_id, console, target, pg_con)
+                    staged[table] = _stage(con, snapshot.path, table, read, run_id, console, target)
                     staged[table]["row_identity"] = identity.description
                     continue
                 # DuckDB refuses bytes that are not UTF-8 with a message Python cannot decode: UnicodeError
@@ -121,7 +121,7 @@ def extract(snapshot: Snapshot, target: Target, run_id: str, console: Console, p
             _split(snapshot.path, table, identity)
             columns = [f'"{name}"' for name in RAW_TABLES[table]]
             read = (f'raw."{split_table_name(table)}"', duckdb_typed(table, columns), [])
-            staged[table] = _stage(con, snapshot.path, table, read, run_id, console, target, pg_con)
+            staged[table] = _stage(con, snapshot.path, table, read, run_id, console, target)
             staged[table]["row_identity"] = identity.description
         return staged
     except duckdb.Error as exc:
@@ -222,10 +222,10 @@ def logged_relations(table: str) -> list[str]:
     return [staged, blocks_table(staged)]
 
 
-def _staged_rows(con: duckdb.DuckDBPyConnection, pg_con, table: str, kept: dict[int, tuple[int, str]]) -> int:
+def _staged_rows(con: duckdb.DuckDBPyConnection, table: str, kept: dict[int, tuple[int, str]]) -> int:
     """The rows the raw staging table holds: its blocks' counts when nothing has written to it since the
     last run proved it equal to the file (raw_writes.py), else counted (0.7 s at 5 million rows)."""
-    if raw_writes.untouched_since_last_check(pg_con, table, logged_relations(table)):
+    if _pg_rows(con, raw_writes.untouched_sql(table, logged_relations(table)))[0][0]:
         return sum(rows for rows, _ in kept.values())
     return _pg_rows(con, f"select count(*) from {staging_table(table)}")[0][0]
 
@@ -335,14 +335,7 @@ def source_relations(con: duckdb.DuckDBPyConnection, snapshot: Path) -> dict[str
 
 
 def _stage(
-    con,
-    snapshot: Path,
-    table: str,
-    read: tuple[str, list[str], list[str]],
-    run_id: str,
-    console,
-    target: Target,
-    pg_con,
+    con, snapshot: Path, table: str, read: tuple[str, list[str], list[str]], run_id: str, console, target: Target
 ) -> dict:
     """Copy the changed blocks of `read` (relation, its raw-layout expressions, text columns to check
     for NUL bytes) into the raw staging table."""
@@ -363,7 +356,7 @@ def _stage(
     ).fetchone()[0]
     source = {b: (n, d) for b, n, d in con.execute("SELECT block, row_count, digest FROM source_blocks").fetchall()}
     kept = {b: (n, d) for b, n, d in _pg_rows(con, f"select block, row_count, digest from {blocks}")}
-    plan = raw_blocks.plan(source, kept, _staged_rows(con, pg_con, table, kept))
+    plan = raw_blocks.plan(source, kept, _staged_rows(con, table, kept))
     ranges = plan.ranges()
     # Recorded first, so that a run killed below still leaves these rows to be reclassified.
     if plan.full:

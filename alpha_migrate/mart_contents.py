@@ -26,17 +26,17 @@ def contents(con) -> dict[str, dict]:
     hash collision); and `partitions_read`, those whose rows this run read."""
     found: dict[str, dict] = {"target_rows": {}, "partitions": {}, "checksums": {}}
     with con.cursor() as cur:
-        partitions = _partitions(cur)  # qualified name -> (name, file)
+        partitions = _partitions(cur)  # qualified name -> (name, file, oid)
         trigger, recorded, entries = _record_and_log(cur)
         written = {relation for relation, _ in entries}
         kept = {
             relation: recorded[relation][2:]
-            for relation, (_, filenode) in partitions.items()
+            for relation, (_, filenode, _) in partitions.items()
             if trigger is not None and relation not in written and recorded.get(relation, ())[:2] == (filenode, trigger)
         }
         stale = [relation for relation in partitions if relation not in kept]
-        counted = kept | _read(cur, stale, len(partitions))
-        found["partitions"] = {name: counted[relation][0] for relation, (name, _) in sorted(partitions.items())}
+        counted = kept | _read(cur, stale, partitions)
+        found["partitions"] = {name: counted[relation][0] for relation, (name, *_) in sorted(partitions.items())}
         found["target_rows"][PARTITIONED_TABLE] = sum(rows for rows, _ in counted.values())
         found["checksums"][PARTITIONED_TABLE] = str(sum(int(digest) for _, digest in counted.values()))
         found["partitions_read"] = sorted(partitions[relation][0] for relation in stale)
@@ -50,15 +50,16 @@ def contents(con) -> dict[str, dict]:
     return found
 
 
-def _partitions(cur) -> dict[str, tuple[str, int]]:
-    """daily_prices' partitions: qualified name (as the log writes it) -> name, the file of its rows."""
+def _partitions(cur) -> dict[str, tuple[str, int, int]]:
+    """daily_prices' partitions: qualified name (as the log writes it) -> name, the file of its rows, oid."""
     cur.execute(
-        f"""select quote_ident(nspname) || '.' || quote_ident(relname), relname, pg_relation_filenode(child.oid)
+        f"""select quote_ident(nspname) || '.' || quote_ident(relname), relname, pg_relation_filenode(child.oid),
+                   child.oid
             from pg_inherits join pg_class child on child.oid = inhrelid
             join pg_namespace on pg_namespace.oid = child.relnamespace
             where inhparent = '{PARENT}'::regclass"""
     )
-    return {relation: (name, filenode) for relation, name, filenode in cur.fetchall()}
+    return {relation: (name, filenode, oid) for relation, name, filenode, oid in cur.fetchall()}
 
 
 def _record_and_log(cur) -> tuple[int | None, dict[str, tuple], list[tuple[str, str]]]:
@@ -95,17 +96,16 @@ def _row_hash(cur, table: str) -> str:
     return row_hash_sql(cur.fetchall())
 
 
-def _read(cur, relations: list[str], partition_count: int) -> dict[str, tuple[int, int]]:
+def _read(cur, relations: list[str], partitions: dict) -> dict[str, tuple[int, int]]:
     """Rows and checksum of each of `relations`: one by one, or, for most of the partitions, from one
     parallel scan of the whole table."""
     if not relations:
         return {}
     row_hash = _row_hash(cur, PARTITIONED_TABLE)
-    if len(relations) > WHOLE_TABLE_SHARE * partition_count:
-        cur.execute(f"select tableoid::regclass::oid, count(*), sum({row_hash}) from {PARENT} group by 1")
+    if len(relations) > WHOLE_TABLE_SHARE * len(partitions):
+        cur.execute(f"select tableoid::oid, count(*), sum({row_hash}) from {PARENT} group by 1")
         by_oid = {oid: (rows, digest) for oid, rows, digest in cur.fetchall()}
-        cur.execute("select unnest(%s::text[]), unnest(%s::text[])::regclass::oid", (relations, relations))
-        return {relation: by_oid.get(oid, (0, 0)) for relation, oid in cur.fetchall()}
+        return {relation: by_oid.get(partitions[relation][2], (0, 0)) for relation in relations}
     read = {}
     for relation in relations:
         cur.execute(f"select count(*), coalesce(sum({row_hash}), 0) from {relation}")
@@ -120,7 +120,7 @@ def _record(cur, partitions: dict, trigger: int, counted: dict, entries: list[tu
     cur.executemany(
         f"insert into {RECORD_TABLE} (relation, filenode, log_trigger, row_count, checksum)"
         " values (%s, %s, %s, %s, %s)",
-        [(relation, filenode, trigger, *counted[relation]) for relation, (_, filenode) in partitions.items()],
+        [(relation, filenode, trigger, *counted[relation]) for relation, (_, filenode, _) in partitions.items()],
     )
     if entries:
         cur.execute(

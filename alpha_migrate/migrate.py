@@ -120,7 +120,7 @@ def migrate(options: Options, console: Console) -> dict:
                 for warning in snapshot.warnings:
                     console.say(f"      warning: {warning}")
             with console.step("extract", "extract changed rows to staging (DuckDB sqlite scanner -> COPY)"):
-                summary["extract"] = extract(snapshot, target, run_id, console, con)
+                summary["extract"] = extract(snapshot, target, run_id, console)
                 # Each file's digest and what was copied, from the extract's one read: for step 5, not the report.
                 copied = {
                     table: {key: staged.pop(key) for key in ("source_digest", "changed_blocks", "ranges")}

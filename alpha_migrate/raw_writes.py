@@ -121,13 +121,12 @@ def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[b
     return checked and all(name == own for _, name in entries), [seq for seq, _ in entries]
 
 
-def untouched_since_last_check(con, table: str, logged: list[str]) -> bool:
-    """Whether `table`'s last check stands and nothing at all has been written to it since: the raw table
-    then holds what that check proved, as many rows as its block digests count (the dbt test
+def untouched_sql(table: str, logged: list[str]) -> str:
+    """PostgreSQL: whether `table`'s last check stands and nothing at all has been written to it since: the
+    raw table then holds what that check proved, as many rows as its block digests count (the dbt test
     reconciles_with_source asks the same function)."""
-    with con.cursor() as cur:
-        cur.execute("select staging.alpha_raw_untouched(%s, %s)", (table, logged))
-        return cur.fetchone()[0]
+    names = ", ".join(f"'{relation}'" for relation in logged)
+    return f"select staging.alpha_raw_untouched('{table}', array[{names}])"
 
 
 def mark_checked(con, table: str, logged: list[str], run_id: str, seen: list[int]) -> None:

@@ -60,7 +60,6 @@
         {%- set response = load_result('load_' ~ relation.identifier).response -%}
         {%- set inserted, updated = response.rows_affected, 0 -%}
     {%- else -%}
-        {%- do ensure_write_log(relation) -%}
         {% call statement('find_changes_' ~ relation.identifier) -%}
             create temp table {{ changes }} on commit drop as
             select incoming.*, existing.{{ keys[0] }} is null as is_new
@@ -96,9 +95,8 @@
     {%- for index in meta.get('indexes', []) -%}
         {%- do ensure_index(relation, index.name, index.columns) -%}
     {%- endfor -%}
-    {%- if first_load -%}
-        {%- do ensure_write_log(relation) -%}
-    {%- endif -%}
+    {#- After the writes: a log found out of force voids what it recorded, this publish's writes included. -#}
+    {%- do ensure_write_log(relation) -%}
 
     {%- set deleted = 0 -%}
     {%- if var('mirror', false) -%}
