@@ -109,7 +109,7 @@ def migrate(options: Options, console: Console) -> dict:
             console.say(f"      {target.masked} (PostgreSQL {summary['server_version']})")
             # Held through verify and roles: no other writer between this run's extract and its end.
             held = lock.enter_context(write_lock(target, "invoke migrate"))
-            with console.step("snapshot", f"snapshot of {options.sqlite} (SQLite online backup)"):
+            with console.step("snapshot", f"snapshot of {options.sqlite} (copied in one SQLite read transaction)"):
                 snapshot = take_snapshot(options.sqlite, SNAPSHOT_DIR)
                 summary.update(
                     source=snapshot.rows,
