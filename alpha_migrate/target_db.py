@@ -104,6 +104,12 @@ def row_hash_sql(columns: list[tuple[str, str]]) -> str:
     return f"({' # '.join(parts)})"
 
 
+# daily_prices' key, hashed as `alpha_rows_digest` hashes the staging model's ticker and date: the keys'
+# digest that the risk-metric parity compares and that reconciles_with_source takes from the record of
+# the mart's contents (mart_contents.py).
+KEY_HASH = row_hash_sql([("ticker", "character varying"), ("date", "date")])
+
+
 def sync_counts(con, run_id: str) -> dict[str, dict[str, int]]:
     """What the run's publish changed, per table, as recorded by macros/publish/publish_table.sql."""
     with con.cursor() as cur:

@@ -243,6 +243,23 @@ def copy_with_a_new_day(source: Path, copy: Path, day: str) -> Path:
     return copy
 
 
+def dbt_test_after_the_sync(
+    target, profiles_dir: Path, run_id: str, *tests: str, dbt_vars: str = "{}"
+) -> subprocess.CompletedProcess:
+    """`dbt test` as an analyst runs it (tests/integration/test_migrate_demo.py), in the sync's run, as
+    `invoke migrate`'s own test step is."""
+    shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    return subprocess.run(
+        [dbt, "--no-use-colors", "test", "--profiles-dir", str(profiles_dir), "--vars", dbt_vars, "--select", *tests],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **target.dbt_env(), "ALPHA_RUN_ID": run_id},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def execute(target: Target, sql: str, params=None) -> None:
     """A statement committed at once, as another client of the database would."""
     con = psycopg2.connect(target.libpq())

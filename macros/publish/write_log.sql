@@ -2,7 +2,8 @@
   The published tables' write log: a row trigger on each logs, once per transaction, the qualified name of
   every table or partition that transaction wrote (<staging>.mart_writes), so that the report's checksums
   (alpha_migrate/mart_contents.py) take again only the partitions written since they were last
-  taken. PostgreSQL clones a partitioned table's row trigger onto every partition, present, created or
+  taken, and `reconciles_with_source` takes the keys' digest from their record while nothing was
+  written since (alpha_mart_keys_digest). PostgreSQL clones a partitioned table's row trigger onto every partition, present, created or
   attached later, and fires it for writes made through a partition directly too; a TRUNCATE or a rewrite
   gives the partition a new file, which the checksums' record also holds. Enabled ALWAYS, it fires under
   session_replication_role = replica as well; security definer, so the Bot's writes log without rights
@@ -12,17 +13,15 @@
 -#}
 {% macro ensure_write_log(relation) %}
     {%- set schema = alpha_staging_schema() -%}
-    {%- set in_force_sql -%}
-        with logged as (
-            select '{{ relation }}'::regclass as relid
-            union all
-            select inhrelid from pg_inherits where inhparent = '{{ relation }}'::regclass
-        )
-        select (select count(*) from pg_trigger
-            where tgname = 'alpha_log_mart_write' and tgenabled = 'A' and tgrelid in (select relid from logged))
-            = (select count(*) from logged)
-    {%- endset -%}
-    {%- if not run_query(in_force_sql).rows[0][0] -%}
+    {#- The log's functions come last in the block below: while they are missing (a database set up by an
+        older version), the block runs again and voids the record, whose shape may be older too. -#}
+    {%- set functions_made = run_query(
+        "select to_regprocedure('" ~ schema ~ ".alpha_mart_keys_digest(regclass)') is not null"
+    ).rows[0][0] -%}
+    {%- set in_force = functions_made and run_query(
+        "select " ~ schema ~ ".alpha_mart_log_in_force('" ~ relation ~ "'::regclass)"
+    ).rows[0][0] -%}
+    {%- if not in_force -%}
         {%- call statement('write_log_' ~ relation.identifier) -%}
             create table if not exists {{ schema }}.mart_writes (
                 relation text not null,
@@ -34,11 +33,13 @@
                 filenode oid not null,
                 log_trigger oid not null,
                 row_count bigint not null,
-                checksum numeric not null
+                checksum numeric not null,
+                keys_digest numeric not null
             );
             delete from {{ schema }}.mart_contents;
+            alter table {{ schema }}.mart_contents add column if not exists keys_digest numeric not null;
             do $alpha$ begin
-                -- Made once: a later run's role may not own it, and need not.
+                -- Made once: a later run's role may not own them, and need not.
                 if to_regprocedure('{{ schema }}.alpha_log_mart_write()') is null then
                     create function {{ schema }}.alpha_log_mart_write() returns trigger
                     language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
@@ -47,6 +48,56 @@
                         on conflict do nothing;
                         return null;
                     end $fn$;
+                end if;
+                -- Is the trigger enabled ALWAYS on the table and every partition?
+                if to_regprocedure('{{ schema }}.alpha_mart_log_in_force(regclass)') is null then
+                    create function {{ schema }}.alpha_mart_log_in_force(parent regclass) returns boolean
+                    language sql stable parallel restricted security definer
+                    set search_path = pg_catalog, pg_temp as $fn$
+                        with logged as (
+                            select parent as relid
+                            union all
+                            select inhrelid from pg_inherits where inhparent = parent
+                        )
+                        select (select count(*) from pg_trigger
+                            where tgname = 'alpha_log_mart_write' and tgenabled = 'A' and tgrelid in (select relid from logged))
+                            = (select count(*) from logged)
+                    $fn$;
+                end if;
+                -- The keys' digest of a partitioned table, as alpha_rows_digest takes it, from the record
+                -- when it is current: the trigger in force, no write logged since, every partition
+                -- recorded from the file it still has. NULL otherwise: the caller reads the table.
+                if to_regprocedure('{{ schema }}.alpha_mart_keys_digest(regclass)') is null then
+                    create function {{ schema }}.alpha_mart_keys_digest(parent regclass) returns text
+                    language sql stable parallel restricted security definer
+                    set search_path = pg_catalog, pg_temp as $fn$
+                        with partitions as (
+                            select format('%I.%I', nspname, relname) as relation,
+                                pg_relation_filenode(pg_class.oid) as filenode
+                            from pg_inherits
+                            inner join pg_class on pg_class.oid = inhrelid
+                            inner join pg_namespace on pg_namespace.oid = relnamespace
+                            where inhparent = parent
+                        ),
+                        current_record as (
+                            select recorded.row_count, recorded.keys_digest
+                            from {{ schema }}.mart_contents as recorded
+                            inner join partitions using (relation)
+                            where recorded.filenode = partitions.filenode
+                                and recorded.log_trigger = (
+                                    select oid from pg_trigger where tgname = 'alpha_log_mart_write' and tgrelid = parent
+                                )
+                        )
+                        select sum(row_count)::text || ':' || coalesce(sum(keys_digest), 0)::text
+                        from current_record
+                        where {{ schema }}.alpha_mart_log_in_force(parent)
+                            and (select count(*) from current_record) = (select count(*) from partitions)
+                            and (select count(*) from {{ schema }}.mart_contents) = (select count(*) from partitions)
+                            and not exists (
+                                select from {{ schema }}.mart_writes
+                                where relation in (select partitions.relation from partitions)
+                            )
+                    $fn$;
                 end if;
             end $alpha$;
             create or replace trigger alpha_log_mart_write after insert or update or delete on {{ relation }}

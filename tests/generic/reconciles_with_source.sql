@@ -7,6 +7,9 @@
 {%- set check_recorded = execute and run_query(
     "select to_regprocedure('staging.alpha_raw_untouched(text, text[])') is not null"
 ).rows[0][0] -%}
+{%- set keys_recorded = execute and run_query(
+    "select to_regprocedure('" ~ alpha_staging_schema() ~ ".alpha_mart_keys_digest(regclass)') is not null"
+).rows[0][0] -%}
 with source_rows as (
     {%- if check_recorded %}
     -- While nothing has written to the raw copy since a run proved it equal to the file
@@ -34,9 +37,16 @@ outcomes as (
     where outcome = 'loaded'
 ),
 
+-- The model's keys' digest from the record of its partitions while the write log shows nothing written
+-- to them since a run read them (macros/publish/write_log.sql); else from a scan of its keys.
 loaded_keys_differ as (
     select
-        (select {{ alpha_rows_digest(key_columns, staging_model) }} from {{ model }} as target)
+        coalesce(
+            {%- if keys_recorded %}
+            {{ alpha_staging_schema() }}.alpha_mart_keys_digest('{{ model }}'::regclass),
+            {%- endif %}
+            (select {{ alpha_rows_digest(key_columns, staging_model) }} from {{ model }} as target)
+        )
         is distinct from (select outcomes.loaded_keys from outcomes) as differ
 ),
 

@@ -1,12 +1,13 @@
 """The report's checksums read again only the partitions written since a run last read them
 (alpha_migrate/mart_contents.py, macros/publish/write_log.sql), and still equal a full read of the table
-whoever wrote what in between."""
+whoever wrote what in between; `reconciles_with_source` takes the mart's keys from that record only while
+nothing was written since."""
 
 import datetime as dt
 import sqlite3
 
-from alpha_migrate.target_db import row_hash_sql
-from tests.conftest import PRICE_COLUMNS, copy_with_a_new_day, execute, migrate_ok, query
+from alpha_migrate.target_db import KEY_HASH, row_hash_sql
+from tests.conftest import PRICE_COLUMNS, copy_with_a_new_day, dbt_test_after_the_sync, execute, migrate_ok, query
 
 
 def full_read(target) -> tuple[int, str]:
@@ -60,3 +61,26 @@ def test_a_write_log_found_disabled_makes_the_next_run_read_every_partition(migr
     in_force = """select count(*) from pg_trigger where tgname = 'alpha_log_mart_write' and tgenabled = 'A'
         and tgrelid in (select inhrelid from pg_inherits where inhparent = 'daily_prices'::regclass)"""
     assert query(migrated_db, in_force) == [(len(summary["partitions"]),)]
+
+
+def test_reconciles_with_source_takes_the_marts_keys_from_the_record_only_while_nothing_was_written(
+    migrated_db, demo_sqlite, tmp_path
+):
+    (source,) = sync_days(demo_sqlite, tmp_path, 1)
+    _, summary = migrate_ok(source, migrated_db, tmp_path / "sync.json")
+    recorded = "select staging.alpha_mart_keys_digest('public.daily_prices'::regclass)"
+    keys = f"select count(*)::text || ':' || coalesce(sum({KEY_HASH}), 0)::text from daily_prices"
+    assert query(migrated_db, recorded) == query(migrated_db, keys)
+    # The Bot deletes a loaded row after the run: its partition is logged, so the record no longer
+    # answers, and an analyst's test reads the keys and misses the row.
+    execute(
+        migrated_db,
+        "delete from daily_prices where (ticker, date) = "
+        "(select ticker, min(date) from daily_prices where ticker = 'XLK' group by ticker)",
+    )
+    assert query(migrated_db, recorded) == [(None,)]
+    result = dbt_test_after_the_sync(
+        migrated_db, tmp_path, summary["run_id"], "test_name:reconciles_with_source,daily_prices"
+    )
+    assert result.returncode == 1, result.stdout
+    assert "FAIL 1 reconciles_with_source_daily_prices" in result.stdout

@@ -8,35 +8,11 @@ the sync published. The scope once took one row per key: a duplicate folded into
 matched no published key, and both tests passed.
 """
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import copy_with_a_new_day, execute, migrate_ok, query
+from tests.conftest import copy_with_a_new_day, dbt_test_after_the_sync, execute, migrate_ok, query
 
 NEW_DAY = "2026-11-25"  # the day after DEMO_END
-
-
-def dbt_test_after_the_sync(
-    target, profiles_dir: Path, run_id: str, *tests: str, dbt_vars: str = "{}"
-) -> subprocess.CompletedProcess:
-    """`dbt test` as an analyst runs it (tests/integration/test_migrate_demo.py), in the sync's run, as
-    `invoke migrate`'s own test step is."""
-    shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    return subprocess.run(
-        [dbt, "--no-use-colors", "test", "--profiles-dir", str(profiles_dir), "--vars", dbt_vars, "--select", *tests],
-        cwd=PROJECT_DIR,
-        env={**os.environ, **target.dbt_env(), "ALPHA_RUN_ID": run_id},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 # The scope's two forms (macros/tests/get_where_subquery.sql): a daily sync's keys looked up one by one,
