@@ -68,7 +68,7 @@ def _partitions(cur) -> dict[str, tuple[str, int, int]]:
 def _record_and_log(cur) -> tuple[int | None, dict[str, tuple], list[tuple[str, str]]]:
     """The log's trigger (None unless in force on the table and every partition), the recorded
     partitions (qualified name -> file, trigger, rows, checksum, keys' digest) and the log's entries
-    (relation, txid). The log's functions are made last (write_log.sql): without them, nothing is in force."""
+    (relation, txid). The log's functions are made with it (write_log.sql): without them, nothing is in force."""
     cur.execute(f"select to_regprocedure('{IN_FORCE_FUNCTION}(regclass)') is not null")
     if not cur.fetchone()[0]:
         return None, {}, []

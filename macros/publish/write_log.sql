@@ -3,18 +3,19 @@
   every table or partition that transaction wrote (<staging>.mart_writes), so that the report's checksums
   (alpha_migrate/mart_contents.py) take again only the partitions written since they were last
   taken, and `reconciles_with_source` takes the keys' digest from their record while nothing was
-  written since (alpha_mart_keys_digest). PostgreSQL clones a partitioned table's row trigger onto every partition, present, created or
-  attached later, and fires it for writes made through a partition directly too; a TRUNCATE or a rewrite
-  gives the partition a new file, which the checksums' record also holds. Enabled ALWAYS, it fires under
-  session_replication_role = replica as well; security definer, so the Bot's writes log without rights
-  on the log. A trigger found missing or disabled voids the recorded checksums first: writes may have
+  written since (alpha_mart_keys_digest). PostgreSQL clones a partitioned table's row trigger onto
+  every partition, present, created or attached later, and fires it for writes made through a
+  partition directly too; a TRUNCATE or a rewrite gives the partition a new file, which the checksums'
+  record also holds. Enabled ALWAYS, it fires under session_replication_role = replica as well;
+  security definer, so the Bot's writes log without rights on the log. A trigger found missing or disabled voids the recorded checksums first: writes may have
   gone unlogged. Not seen, as with the raw copy's log: a table owner who disables the trigger, writes,
   and enables it again before the next run.
 -#}
 {% macro ensure_write_log(relation) %}
     {%- set schema = alpha_staging_schema() -%}
-    {#- The log's functions come last in the block below: while they are missing (a database set up by an
-        older version), the block runs again and voids the record, whose shape may be older too. -#}
+    {#- The log's functions are made in the block below, with the log: while they are missing (a database
+        set up by an older version), the block runs again and voids the record, whose shape may be older
+        too. -#}
     {%- set functions_made = run_query(
         "select to_regprocedure('" ~ schema ~ ".alpha_mart_keys_digest(regclass)') is not null"
     ).rows[0][0] -%}
