@@ -79,7 +79,7 @@ def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
     except sqlite3.DatabaseError as exc:
         partial.unlink(missing_ok=True)
         raise MigrationError(f"{source} is not a readable SQLite database ({exc})") from exc
-    except MigrationError:
+    except BaseException:  # a failed copy, or Ctrl-C during it: no partial copy of the whole file stays
         partial.unlink(missing_ok=True)
         raise
     partial.replace(final)

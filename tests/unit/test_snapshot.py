@@ -8,6 +8,8 @@ from contextlib import closing
 
 import pytest
 
+from alpha_migrate import source as source_module
+from alpha_migrate.errors import MigrationError
 from alpha_migrate.source import take_snapshot
 from scripts.synthetic_db import write_synthetic_database
 
@@ -47,3 +49,17 @@ def test_a_snapshot_taken_while_every_row_is_rewritten_holds_one_commit(tmp_path
         writer.wait()
     # The writer committed between the snapshots: the check above had something to tear.
     assert len(volumes) > 1
+
+
+def test_a_copy_that_fails_is_one_line_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    source = write_synthetic_database(tmp_path / "source.db", 1_000)
+    monkeypatch.setattr(
+        source_module,
+        "_COPY_FILE",
+        "import sys; open(sys.argv[2], 'wb').write(b'half'); sys.exit('No space left on device')",
+    )
+    with pytest.raises(
+        MigrationError, match=r"^could not copy .*source\.db to its snapshot .*: No space left on device$"
+    ):
+        take_snapshot(source, tmp_path / "snapshots")
+    assert list((tmp_path / "snapshots").iterdir()) == []
