@@ -15,7 +15,7 @@ reading 5 million keys again.
 from alpha_migrate.target_db import KEY_HASH, PARTITIONED_TABLE, TARGET_TABLES, row_hash_sql
 
 LOG_TABLE, RECORD_TABLE = "staging.mart_writes", "staging.mart_contents"
-IN_FORCE_FUNCTION = "staging.alpha_mart_log_in_force"
+IN_FORCE_FUNCTION, STANDING_FUNCTION = "staging.alpha_mart_log_in_force", "staging.alpha_mart_records_standing"
 TRIGGER = "alpha_log_mart_write"
 PARENT = f"public.{PARTITIONED_TABLE}"
 
@@ -30,13 +30,8 @@ def contents(con) -> dict[str, dict]:
     found: dict[str, dict] = {"target_rows": {}, "partitions": {}, "checksums": {}}
     with con.cursor() as cur:
         partitions = _partitions(cur)  # qualified name -> (name, file, oid)
-        trigger, recorded, entries = _record_and_log(cur)
-        written = {relation for relation, _ in entries}
-        kept = {
-            relation: recorded[relation][2:]
-            for relation, (_, filenode, _) in partitions.items()
-            if trigger is not None and relation not in written and recorded.get(relation, ())[:2] == (filenode, trigger)
-        }
+        trigger, standing, entries = _record_and_log(cur)
+        kept = {relation: standing[relation] for relation in partitions if relation in standing}
         stale = [relation for relation in partitions if relation not in kept]
         counted = kept | _read(cur, stale, partitions)
         found["partitions"] = {name: counted[relation][0] for relation, (name, *_) in sorted(partitions.items())}
@@ -66,21 +61,28 @@ def _partitions(cur) -> dict[str, tuple[str, int, int]]:
 
 
 def _record_and_log(cur) -> tuple[int | None, dict[str, tuple], list[tuple[str, str]]]:
-    """The log's trigger (None unless in force on the table and every partition), the recorded
-    partitions (qualified name -> file, trigger, rows, checksum, keys' digest) and the log's entries
-    (relation, txid). The log's functions are made with it (write_log.sql): without them, nothing is in force."""
-    cur.execute(f"select to_regprocedure('{IN_FORCE_FUNCTION}(regclass)') is not null")
+    """The log's trigger (None unless in force on the table and every partition), the partitions whose
+    record stands (qualified name -> rows, checksum, keys' digest; the SQL function says which, for the
+    dbt test too) and the log's entries (relation, txid). The entries are read first: one committed after
+    them makes its partition read again, and stays for the next run. The log's functions are made with
+    it (write_log.sql): without them, nothing is in force."""
+    cur.execute(f"select to_regprocedure('{STANDING_FUNCTION}(regclass)') is not null")
     if not cur.fetchone()[0]:
         return None, {}, []
+    cur.execute(f"select relation, txid::text from {LOG_TABLE}")
+    entries = cur.fetchall()
     cur.execute(
         f"""select (select oid from pg_trigger where tgname = '{TRIGGER}' and tgrelid = '{PARENT}'::regclass),
                    {IN_FORCE_FUNCTION}('{PARENT}'::regclass)"""
     )
     trigger, in_force = cur.fetchone()
-    cur.execute(f"select relation, filenode, log_trigger, row_count, checksum, keys_digest from {RECORD_TABLE}")
-    recorded = {relation: tuple(rest) for relation, *rest in cur.fetchall()}
-    cur.execute(f"select relation, txid::text from {LOG_TABLE}")
-    return (trigger if in_force else None), recorded, cur.fetchall()
+    if not in_force:
+        return None, {}, entries
+    cur.execute(
+        f"""select relation, row_count, checksum, keys_digest from {RECORD_TABLE}
+            where relation in (select {STANDING_FUNCTION}('{PARENT}'::regclass))"""
+    )
+    return trigger, {relation: tuple(rest) for relation, *rest in cur.fetchall()}, entries
 
 
 def _row_hash(cur, table: str) -> str:

@@ -17,7 +17,7 @@
         set up by an older version), the block runs again and voids the record, whose shape may be older
         too. -#}
     {%- set functions_made = run_query(
-        "select to_regprocedure('" ~ schema ~ ".alpha_mart_keys_digest(regclass)') is not null"
+        "select to_regprocedure('" ~ schema ~ ".alpha_mart_records_standing(regclass)') is not null"
     ).rows[0][0] -%}
     {%- set in_force = functions_made and run_query(
         "select " ~ schema ~ ".alpha_mart_log_in_force('" ~ relation ~ "'::regclass)"
@@ -65,39 +65,46 @@
                             = (select count(*) from logged)
                     $fn$;
                 end if;
+                -- The partitions whose recorded rows, checksum and keys' digest still stand: the trigger in
+                -- force, no write logged to the partition since, and the file and trigger it was recorded
+                -- with (alpha_migrate/mart_contents.py reads the rest again).
+                if to_regprocedure('{{ schema }}.alpha_mart_records_standing(regclass)') is null then
+                    create function {{ schema }}.alpha_mart_records_standing(parent regclass) returns setof text
+                    language sql stable parallel restricted security definer
+                    set search_path = pg_catalog, pg_temp as $fn$
+                        select recorded.relation
+                        from pg_inherits
+                        inner join pg_class on pg_class.oid = inhrelid
+                        inner join pg_namespace on pg_namespace.oid = relnamespace
+                        inner join {{ schema }}.mart_contents as recorded
+                            on recorded.relation = format('%I.%I', nspname, relname)
+                        where inhparent = parent
+                            and recorded.filenode = pg_relation_filenode(pg_class.oid)
+                            and recorded.log_trigger = (
+                                select oid from pg_trigger where tgname = 'alpha_log_mart_write' and tgrelid = parent
+                            )
+                            and not exists (
+                                select from {{ schema }}.mart_writes as logged where logged.relation = recorded.relation
+                            )
+                            and {{ schema }}.alpha_mart_log_in_force(parent)
+                    $fn$;
+                end if;
                 -- The keys' digest of a partitioned table, as alpha_rows_digest takes it, from the record
-                -- when it is current: the trigger in force, no write logged since, every partition
-                -- recorded from the file it still has. NULL otherwise: the caller reads the table.
+                -- when every partition's stands and it records no other. NULL otherwise: the caller reads
+                -- the table.
                 if to_regprocedure('{{ schema }}.alpha_mart_keys_digest(regclass)') is null then
                     create function {{ schema }}.alpha_mart_keys_digest(parent regclass) returns text
                     language sql stable parallel restricted security definer
                     set search_path = pg_catalog, pg_temp as $fn$
-                        with partitions as (
-                            select format('%I.%I', nspname, relname) as relation,
-                                pg_relation_filenode(pg_class.oid) as filenode
-                            from pg_inherits
-                            inner join pg_class on pg_class.oid = inhrelid
-                            inner join pg_namespace on pg_namespace.oid = relnamespace
-                            where inhparent = parent
-                        ),
-                        current_record as (
+                        with standing as (
                             select recorded.row_count, recorded.keys_digest
                             from {{ schema }}.mart_contents as recorded
-                            inner join partitions using (relation)
-                            where recorded.filenode = partitions.filenode
-                                and recorded.log_trigger = (
-                                    select oid from pg_trigger where tgname = 'alpha_log_mart_write' and tgrelid = parent
-                                )
+                            where recorded.relation in (select {{ schema }}.alpha_mart_records_standing(parent))
                         )
                         select sum(row_count)::text || ':' || coalesce(sum(keys_digest), 0)::text
-                        from current_record
-                        where {{ schema }}.alpha_mart_log_in_force(parent)
-                            and (select count(*) from current_record) = (select count(*) from partitions)
-                            and (select count(*) from {{ schema }}.mart_contents) = (select count(*) from partitions)
-                            and not exists (
-                                select from {{ schema }}.mart_writes
-                                where relation in (select partitions.relation from partitions)
-                            )
+                        from standing
+                        where (select count(*) from standing) = (select count(*) from pg_inherits where inhparent = parent)
+                            and (select count(*) from standing) = (select count(*) from {{ schema }}.mart_contents)
                     $fn$;
                 end if;
             end $alpha$;
