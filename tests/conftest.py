@@ -243,21 +243,27 @@ def copy_with_a_new_day(source: Path, copy: Path, day: str) -> Path:
     return copy
 
 
-def dbt_test_after_the_sync(
-    target, profiles_dir: Path, run_id: str, *tests: str, dbt_vars: str = "{}"
-) -> subprocess.CompletedProcess:
-    """`dbt test` as an analyst runs it (tests/integration/test_migrate_demo.py), in the sync's run, as
-    `invoke migrate`'s own test step is."""
+def analyst_dbt_test(target, profiles_dir, command: str = "test", *options: str, run_id: str | None = None):
+    """The analyst path of docs/analyst.md: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*;
+    with `run_id`, in that run (ALPHA_RUN_ID), as `invoke migrate`'s own steps are."""
     shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
+    run = {} if run_id is None else {"ALPHA_RUN_ID": run_id}
     dbt = str(Path(sys.executable).with_name("dbt"))
     return subprocess.run(
-        [dbt, "--no-use-colors", "test", "--profiles-dir", str(profiles_dir), "--vars", dbt_vars, "--select", *tests],
+        [dbt, "--no-use-colors", command, *options, "--profiles-dir", str(profiles_dir)],
         cwd=PROJECT_DIR,
-        env={**os.environ, **target.dbt_env(), "ALPHA_RUN_ID": run_id},
+        env={**os.environ, **target.dbt_env(), **run},
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def dbt_test_after_the_sync(
+    target, profiles_dir: Path, run_id: str, *tests: str, dbt_vars: str = "{}"
+) -> subprocess.CompletedProcess:
+    """`dbt test` of `tests` as an analyst runs it, in the sync's run."""
+    return analyst_dbt_test(target, profiles_dir, "test", "--vars", dbt_vars, "--select", *tests, run_id=run_id)
 
 
 def execute(target: Target, sql: str, params=None) -> None:

@@ -4,12 +4,9 @@ PostgreSQL 18 (the version the real team later ran)."""
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,9 +15,9 @@ import psycopg2
 import pytest
 
 from alpha_migrate import target_db
-from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
 from tests.conftest import (
+    analyst_dbt_test,
     assert_prices_match_the_file,
     create_database,
     digests,
@@ -242,26 +239,6 @@ def test_second_run_gives_the_same_result_while_a_reader_keeps_reading(first_run
         module_db, "select relname from pg_class where relname like '%dbt_tmp%' or relname like '%dbt_backup%'"
     )
     assert leftovers == []
-
-
-def analyst_dbt_test(target, profiles_dir, command: str = "test", *options: str):
-    """The analyst path of docs/analyst.md: profiles.example.yml as profiles.yml, connection from ALPHA_PG_*."""
-    shutil.copyfile(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "--no-use-colors",
-            command,
-            *options,
-            "--profiles-dir",
-            str(profiles_dir),
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, **target.dbt_env()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tmp_path):

@@ -3,8 +3,7 @@ analyst's own schemas from the production staging sources, and leaves every prod
 
 import re
 
-from tests.conftest import digests, query
-from tests.integration.test_migrate_demo import analyst_dbt_test
+from tests.conftest import analyst_dbt_test, digests, query
 
 
 def test_a_dev_build_writes_only_the_analysts_schemas(migrated_db, tmp_path, monkeypatch):

@@ -13,8 +13,7 @@ import psycopg2
 import pytest
 
 from alpha_migrate.verify import parity
-from tests.conftest import digests, invoke, query
-from tests.integration.test_migrate_demo import analyst_dbt_test
+from tests.conftest import analyst_dbt_test, digests, invoke, query
 
 NEXT_YEAR = dt.date.today().year + 1
 

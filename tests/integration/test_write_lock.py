@@ -9,8 +9,7 @@ import time
 import pytest
 
 from alpha_migrate.write_lock import write_lock
-from tests.conftest import INVOKE, copy_with_a_changed_day, digests, invoke, query
-from tests.integration.test_migrate_demo import analyst_dbt_test
+from tests.conftest import INVOKE, analyst_dbt_test, copy_with_a_changed_day, digests, invoke, query
 
 NO_WAIT = {"ALPHA_LOCK_WAIT_SECONDS": "2"}
 HOLDER = "alpha invoke migrate (user "
