@@ -1,6 +1,7 @@
 """The client module's float reads of prices, on the migrated demo: the same values as psycopg2's Decimals,
 None for NULL, and the float caster confined to the connection that asked for it."""
 
+import math
 from decimal import Decimal
 
 import psycopg2.errors
@@ -47,6 +48,26 @@ def test_float_reads_give_the_decimal_reads_values_and_none_for_null(ticker_with
     assert floats == expected and all(type(price) is float for _, price in floats[:-1])
     assert list(zip(dates, prices, strict=True)) == [(day.isoformat(), price) for day, price in expected]
     assert all(type(price) is float for price in prices[:-1]) and prices[-1] is None
+
+
+def test_history_keeps_nan_apart_from_null_and_prints_the_dates_python_cannot_hold(ticker_with_a_null):
+    con = client.connect()
+    try:
+        with con.cursor() as cur:
+            cur.execute("create temp table edge_prices (ticker text, date date, adj_close numeric(10, 4))")
+            cur.execute(
+                "insert into edge_prices values ('A', '2024-01-03', null), ('A', '2024-01-02', 1.5),"
+                " ('A', '2024-01-04', 'NaN'),"
+                " ('B', '2024-01-02', 2), ('B', 'infinity', 3), ('B', '0044-03-15 BC', null)"
+            )
+        dates, prices = client.history(con, "A", "edge_prices")
+        assert dates == ["2024-01-02", "2024-01-03", "2024-01-04"]
+        assert prices[:2] == [1.5, None] and math.isnan(prices[2])
+        # A BC date and infinity have no Python date: the server prints every date of that history.
+        printed = (["0044-03-15 BC", "2024-01-02", "infinity"], [None, 2.0, 3.0])
+        assert client.history(con, "B", "edge_prices") == printed
+    finally:
+        con.close()
 
 
 def test_the_float_caster_is_the_connections_own(ticker_with_a_null):
