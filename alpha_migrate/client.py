@@ -11,7 +11,8 @@ otherwise; a unix socket or localhost keeps libpq's default.
 
 Prices are NUMERIC, which psycopg2 returns as Decimal, one object per value. A client that computes in
 floats can have them as floats: `connect(..., numeric_as_float=True)` (that connection only), or, for one
-ticker's whole history, `history(con, ticker)`: its dates and prices in one row, as fast as SQLite.
+ticker's whole history, `history(con, ticker)`: its dates and prices packed in one row, about as fast as
+SQLite reads them (docs/performance.md).
 """
 
 import array

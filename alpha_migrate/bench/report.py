@@ -125,6 +125,6 @@ def render_markdown(result: dict) -> str:
         "PostgreSQL's rows reach Python through psycopg2's `fetchall`, NUMERIC as Decimal, except in two rows"
         " that read one ticker's history as floats with `alpha_migrate/client.py`: with NUMERIC cast to float on"
         " the connection (`connect(numeric_as_float=True)`), and with `history()` (a statement prepared once, its"
-        " dates and its prices each in one string, split at once).",
+        " day numbers and its float8 prices each packed in one binary string, unpacked at once).",
     ]
     return "\n".join(lines) + "\n"
