@@ -159,8 +159,8 @@ def _printed_history(con, ticker: str, table: str) -> tuple[list[str], list[floa
 
 class _Session:
     """What history() keeps per connection object: a lock for threads that share it, the names it has
-    prepared on the session, and its statements' text by what they read (composed once: composing took
-    0.5 ms a call)."""
+    prepared on the session, and its statements' text by what they read (composed once: composing and
+    naming them took about 0.2 ms a call)."""
 
     def __init__(self):
         self.lock = threading.Lock()
