@@ -84,39 +84,46 @@ _DAY = "case when isfinite(date) then date - date '2000-01-01' when date > 'epoc
 _EPOCH = datetime.date(2000, 1, 1).toordinal()
 # ISO text by day number, for the packed days not kept below.
 _ISO_DAYS: dict[int, str] = {}
+# A NULL price, packed: a NaN with a payload, which no float8 from PostgreSQL has (its NaN is the
+# canonical one), so that a NULL keeps its place among its ticker's prices whatever their dates.
+_NULL_PRICE = bytes.fromhex("7ff8dead0000beef")
+_NULL_PRICE_BITS = int.from_bytes(_NULL_PRICE, "big", signed=True)
 
 
 def history(con, ticker: str, table: str = "daily_prices") -> tuple[list[str], list[float | None]]:
     """One ticker's adj_close by date, oldest first: ISO dates (as SQLite gives them) and floats, None for
-    NULL; `table` is keyed by (ticker, date). The server packs the day numbers, and the prices as
-    float8, into one binary string each, in the order of the ticker's index, and the client unpacks them
-    at once: printing and parsing every price took more than the read itself. A date Python's `date`
-    cannot hold (BC, after 9999, ±infinity) makes the call read the dates as the server prints them.
-    The statements are prepared once per session, so a read is not planned again over every partition
-    (1.2 ms at 5 million rows). After a session reset (DISCARD ALL) a statement is prepared again, unless
-    the call runs inside a transaction the caller opened, which it cannot roll back: that call fails and
-    the next prepares it. A pooler in transaction mode may run the two statements in different sessions:
-    read through a session of your own."""
-    days, prices, null_days = _read(
+    NULL; `table` has the plan's columns ticker, date (DATE) and adj_close (NUMERIC). The server packs
+    the day numbers, and the prices as float8, into one binary string each, in the order of the ticker's
+    index, and the client unpacks them at once: printing and parsing every price took more than the read
+    itself. A date Python's `date` cannot hold (BC, after 9999, ±infinity) makes the call read the dates
+    as the server prints them. The statements are prepared once per session, so a read is not planned
+    again over every partition (1.2 ms at 5 million rows). After a session reset (DISCARD ALL) a
+    statement is prepared again, unless the call runs inside a transaction the caller opened, which it
+    cannot roll back: that call fails and the next prepares it. A pooler in transaction mode may run the
+    two statements in different sessions: read through a session of your own."""
+    # Both reads may roll back, to prepare again, only a transaction this call opened itself.
+    own_transaction = con.autocommit or con.get_transaction_status() == TRANSACTION_STATUS_IDLE
+    days, prices, nulls = _read(
         con,
+        own_transaction,
         table,
         "select string_agg(int4send({day}), ''::bytea order by date),"
-        " string_agg(float8send(coalesce(adj_close::float8, 'NaN')), ''::bytea order by date),"
-        " string_agg(int4send({day}), ''::bytea) filter (where adj_close is null)"
-        " from {table} where ticker = $1",
+        " string_agg(coalesce(float8send(adj_close::float8), {null}), ''::bytea order by date),"
+        " count(*) - count(adj_close) from {table} where ticker = $1",
         ticker,
         day=_DAY,
+        null=f"decode('{_NULL_PRICE.hex()}', 'hex')",
     )
     if days is None:
         return [], []
     try:
         dates = list(_iso_dates(bytes(days)))
     except (ValueError, OverflowError):
-        return _printed_history(con, ticker, table)
+        return _printed_history(con, own_transaction, ticker, table)
     floats = _unpack("d", prices).tolist()
-    if null_days is not None:
-        nulls = set(_unpack("i", null_days))
-        floats = [None if day in nulls else price for day, price in zip(_unpack("i", days), floats, strict=True)]
+    if nulls:
+        bits = _unpack("q", prices)
+        floats = [None if bit == _NULL_PRICE_BITS else price for bit, price in zip(bits, floats, strict=True)]
     return dates, floats
 
 
@@ -142,17 +149,25 @@ def _iso_dates(packed_days: bytes) -> tuple[str, ...]:
         return tuple(map(_ISO_DAYS.__getitem__, day_numbers))
 
 
-def _printed_history(con, ticker: str, table: str) -> tuple[list[str], list[float | None]]:
-    """history() with every date and price printed by the server, for dates Python cannot hold."""
-    # A date's text is ISO under the session's DateStyle ISO (libpq knows it without asking).
+def _printed_history(con, own_transaction: bool, ticker: str, table: str) -> tuple[list, list[float | None]]:
+    """history() with every date and price printed by the server, for dates Python cannot hold; a NULL
+    date is None."""
+    # A date's text is ISO under the session's DateStyle ISO (libpq knows it without asking); under any
+    # other, to_char prints it so, but for the era of a BC date and for ±infinity.
     iso = (con.get_parameter_status("DateStyle") or "").startswith("ISO")
+    other_style = (
+        "case when not isfinite(date) then date::text"
+        " when date < date '0001-01-01' then to_char(date, 'YYYY-MM-DD') || ' BC'"
+        " else to_char(date, 'YYYY-MM-DD') end"
+    )
     dates, prices = _read(
         con,
+        own_transaction,
         table,
-        "select string_agg({day}, ',' order by date), string_agg(coalesce(adj_close::text, ''), ',' order by date)"
-        " from {table} where ticker = $1",
+        "select string_agg(coalesce({day}, ''), ',' order by date),"
+        " string_agg(coalesce(adj_close::text, ''), ',' order by date) from {table} where ticker = $1",
         ticker,
-        day="date::text" if iso else "to_char(date, 'YYYY-MM-DD')",
+        day="date::text" if iso else other_style,
     )
     return split_history(dates, prices)
 
@@ -168,7 +183,7 @@ class _Session:
         self.statements: dict[tuple, tuple[str, str, str]] = {}
 
 
-def _read(con, table: str, text: str, ticker: str, **parts: str) -> tuple:
+def _read(con, own_transaction: bool, table: str, text: str, ticker: str, **parts: str) -> tuple:
     """The one row of `text` (its `{table}`, and its other fields with the SQL in `parts`) for `ticker`,
     through a statement prepared once per session."""
     session = _SESSIONS.setdefault(con, _Session())
@@ -180,7 +195,6 @@ def _read(con, table: str, text: str, ticker: str, **parts: str) -> tuple:
         name = "alpha_history_" + hashlib.sha1(statement.encode()).hexdigest()[:12]
         session.statements[key] = (name, f"prepare {name} (text) as {statement}", f"execute {name} (%s)")
     name, prepare, execute = session.statements[key]
-    own_transaction = con.autocommit or con.get_transaction_status() == TRANSACTION_STATUS_IDLE
     with session.lock, con.cursor() as cur:
         for last_try in (False, True):
             if name not in session.prepared:
@@ -194,7 +208,7 @@ def _read(con, table: str, text: str, ticker: str, **parts: str) -> tuple:
                 if last_try or not own_transaction:
                     raise
                 if not con.autocommit:
-                    con.rollback()  # the transaction this call opened, aborted by the failed EXECUTE
+                    con.rollback()  # the transaction history() opened, aborted by the failed EXECUTE
         return cur.fetchone()
 
 
@@ -206,11 +220,11 @@ def _prepare(cur, name: str, statement: str) -> None:
         cur.execute(statement)
 
 
-def split_history(dates: str | None, prices: str | None) -> tuple[list[str], list[float | None]]:
-    """The joined dates and prices (None when the ticker has no row) as lists; an empty price is NULL."""
+def split_history(dates: str | None, prices: str | None) -> tuple[list[str | None], list[float | None]]:
+    """The joined dates and prices (None when the ticker has no row) as lists; an empty one is NULL."""
     if dates is None:
         return [], []
-    return dates.split(","), [float(price) if price else None for price in prices.split(",")]
+    return [day or None for day in dates.split(",")], [float(price) if price else None for price in prices.split(",")]
 
 
 def pool(role: str | None = None, minconn: int = 1, maxconn: int = 5) -> psycopg2.pool.ThreadedConnectionPool:

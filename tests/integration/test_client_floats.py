@@ -50,22 +50,49 @@ def test_float_reads_give_the_decimal_reads_values_and_none_for_null(ticker_with
     assert all(type(price) is float for price in prices[:-1]) and prices[-1] is None
 
 
+EDGE_PRICES = (
+    "create temp table edge_prices (ticker text, date date, adj_close numeric(10, 4));"
+    " insert into edge_prices values ('A', '2024-01-03', null), ('A', '2024-01-02', 1.5), ('A', '2024-01-04', 'NaN'),"
+    " ('A', '2024-01-03', 2.25), ('B', '2024-01-02', 2), ('B', 'infinity', 3), ('B', '0044-03-15 BC', null),"
+    " ('C', null, 1), ('C', '2024-01-02', 2)"
+)
+PRINTED_B = (["0044-03-15 BC", "2024-01-02", "infinity"], [None, 2.0, 3.0])
+
+
 def test_history_keeps_nan_apart_from_null_and_prints_the_dates_python_cannot_hold(ticker_with_a_null):
     con = client.connect()
     try:
         with con.cursor() as cur:
-            cur.execute("create temp table edge_prices (ticker text, date date, adj_close numeric(10, 4))")
-            cur.execute(
-                "insert into edge_prices values ('A', '2024-01-03', null), ('A', '2024-01-02', 1.5),"
-                " ('A', '2024-01-04', 'NaN'),"
-                " ('B', '2024-01-02', 2), ('B', 'infinity', 3), ('B', '0044-03-15 BC', null)"
-            )
+            cur.execute(EDGE_PRICES)
         dates, prices = client.history(con, "A", "edge_prices")
-        assert dates == ["2024-01-02", "2024-01-03", "2024-01-04"]
-        assert prices[:2] == [1.5, None] and math.isnan(prices[2])
-        # A BC date and infinity have no Python date: the server prints every date of that history.
-        printed = (["0044-03-15 BC", "2024-01-02", "infinity"], [None, 2.0, 3.0])
-        assert client.history(con, "B", "edge_prices") == printed
+        assert dates == ["2024-01-02", "2024-01-03", "2024-01-03", "2024-01-04"]
+        # A NULL keeps its own row, beside another price of the same date (a table keyed otherwise).
+        assert prices[0] == 1.5 and sorted(prices[1:3], key=lambda price: price is None) == [2.25, None]
+        assert math.isnan(prices[3])
+        # A BC date and infinity have no Python date: the server prints every date of that history, in
+        # any DateStyle; a NULL date is None.
+        assert client.history(con, "B", "edge_prices") == PRINTED_B
+        assert client.history(con, "C", "edge_prices") == (["2024-01-02", None], [2.0, 1.0])
+        with con.cursor() as cur:
+            cur.execute("set datestyle = 'German'")
+        assert client.history(con, "B", "edge_prices") == PRINTED_B
+    finally:
+        con.close()
+
+
+def test_the_printed_read_prepares_again_in_the_transaction_history_opened(ticker_with_a_null):
+    con = client.connect()
+    try:
+        with con.cursor() as cur:
+            cur.execute(EDGE_PRICES)
+        con.commit()
+        assert client.history(con, "B", "edge_prices") == PRINTED_B
+        con.rollback()
+        # A reset that keeps the temp table: both statements go; the packed read opens the transaction.
+        with con.cursor() as cur:
+            cur.execute("deallocate all")
+        con.commit()
+        assert client.history(con, "B", "edge_prices") == PRINTED_B
     finally:
         con.close()
 
