@@ -40,73 +40,58 @@
             delete from {{ schema }}.mart_contents;
             alter table {{ schema }}.mart_contents add column if not exists keys_digest numeric not null;
             do $alpha$ begin
-                -- Made once: a later run's role may not own them, and need not.
-                if to_regprocedure('{{ schema }}.alpha_log_mart_write()') is null then
-                    create function {{ schema }}.alpha_log_mart_write() returns trigger
-                    language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+                {% call alpha_function_once(schema, 'alpha_log_mart_write', [], 'trigger', 'plpgsql') -%}
                     begin
                         insert into {{ schema }}.mart_writes (relation) values (format('%I.%I', tg_table_schema, tg_table_name))
                         on conflict do nothing;
                         return null;
-                    end $fn$;
-                end if;
+                    end
+                {%- endcall %}
                 -- Is the trigger enabled ALWAYS on the table and every partition?
-                if to_regprocedure('{{ schema }}.alpha_mart_log_in_force(regclass)') is null then
-                    create function {{ schema }}.alpha_mart_log_in_force(parent regclass) returns boolean
-                    language sql stable parallel restricted security definer
-                    set search_path = pg_catalog, pg_temp as $fn$
-                        with logged as (
-                            select parent as relid
-                            union all
-                            select inhrelid from pg_inherits where inhparent = parent
-                        )
-                        select (select count(*) from pg_trigger
-                            where tgname = 'alpha_log_mart_write' and tgenabled = 'A' and tgrelid in (select relid from logged))
-                            = (select count(*) from logged)
-                    $fn$;
-                end if;
+                {% call alpha_function_once(schema, 'alpha_mart_log_in_force', [('parent', 'regclass')], 'boolean') -%}
+                    with logged as (
+                        select parent as relid
+                        union all
+                        select inhrelid from pg_inherits where inhparent = parent
+                    )
+                    select (select count(*) from pg_trigger
+                        where tgname = 'alpha_log_mart_write' and tgenabled = 'A' and tgrelid in (select relid from logged))
+                        = (select count(*) from logged)
+                {%- endcall %}
                 -- The partitions whose recorded rows, checksum and keys' digest still stand: the trigger in
                 -- force, no write logged to the partition since, and the file and trigger it was recorded
                 -- with (alpha_migrate/mart_contents.py reads the rest again).
-                if to_regprocedure('{{ schema }}.alpha_mart_records_standing(regclass)') is null then
-                    create function {{ schema }}.alpha_mart_records_standing(parent regclass) returns setof text
-                    language sql stable parallel restricted security definer
-                    set search_path = pg_catalog, pg_temp as $fn$
-                        select recorded.relation
-                        from pg_inherits
-                        inner join pg_class on pg_class.oid = inhrelid
-                        inner join pg_namespace on pg_namespace.oid = relnamespace
-                        inner join {{ schema }}.mart_contents as recorded
-                            on recorded.relation = format('%I.%I', nspname, relname)
-                        where inhparent = parent
-                            and recorded.filenode = pg_relation_filenode(pg_class.oid)
-                            and recorded.log_trigger = (
-                                select oid from pg_trigger where tgname = 'alpha_log_mart_write' and tgrelid = parent
-                            )
-                            and not exists (
-                                select from {{ schema }}.mart_writes as logged where logged.relation = recorded.relation
-                            )
-                            and {{ schema }}.alpha_mart_log_in_force(parent)
-                    $fn$;
-                end if;
+                {% call alpha_function_once(schema, 'alpha_mart_records_standing', [('parent', 'regclass')], 'setof text') -%}
+                    select recorded.relation
+                    from pg_inherits
+                    inner join pg_class on pg_class.oid = inhrelid
+                    inner join pg_namespace on pg_namespace.oid = relnamespace
+                    inner join {{ schema }}.mart_contents as recorded
+                        on recorded.relation = format('%I.%I', nspname, relname)
+                    where inhparent = parent
+                        and recorded.filenode = pg_relation_filenode(pg_class.oid)
+                        and recorded.log_trigger = (
+                            select oid from pg_trigger where tgname = 'alpha_log_mart_write' and tgrelid = parent
+                        )
+                        and not exists (
+                            select from {{ schema }}.mart_writes as logged where logged.relation = recorded.relation
+                        )
+                        and {{ schema }}.alpha_mart_log_in_force(parent)
+                {%- endcall %}
                 -- The keys' digest of a partitioned table, as alpha_rows_digest takes it, from the record
                 -- when every partition's stands and it records no other. NULL otherwise: the caller reads
                 -- the table.
-                if to_regprocedure('{{ schema }}.alpha_mart_keys_digest(regclass)') is null then
-                    create function {{ schema }}.alpha_mart_keys_digest(parent regclass) returns text
-                    language sql stable parallel restricted security definer
-                    set search_path = pg_catalog, pg_temp as $fn$
-                        with standing as (
-                            select recorded.row_count, recorded.keys_digest
-                            from {{ schema }}.mart_contents as recorded
-                            where recorded.relation in (select {{ schema }}.alpha_mart_records_standing(parent))
-                        )
-                        select sum(row_count)::text || ':' || coalesce(sum(keys_digest), 0)::text
-                        from standing
-                        where (select count(*) from standing) = (select count(*) from pg_inherits where inhparent = parent)
-                            and (select count(*) from standing) = (select count(*) from {{ schema }}.mart_contents)
-                    $fn$;
-                end if;
+                {% call alpha_function_once(schema, 'alpha_mart_keys_digest', [('parent', 'regclass')], 'text') -%}
+                    with standing as (
+                        select recorded.row_count, recorded.keys_digest
+                        from {{ schema }}.mart_contents as recorded
+                        where recorded.relation in (select {{ schema }}.alpha_mart_records_standing(parent))
+                    )
+                    select sum(row_count)::text || ':' || coalesce(sum(keys_digest), 0)::text
+                    from standing
+                    where (select count(*) from standing) = (select count(*) from pg_inherits where inhparent = parent)
+                        and (select count(*) from standing) = (select count(*) from {{ schema }}.mart_contents)
+                {%- endcall %}
             end $alpha$;
             create or replace trigger alpha_log_mart_write after insert or update or delete on {{ relation }}
             for each row execute function {{ schema }}.alpha_log_mart_write();
@@ -114,6 +99,26 @@
         {%- endcall -%}
     {%- endif -%}
 {% endmacro %}
+
+
+{#-
+  Inside a DO block: `create function <schema>.<name>(<arguments>) returns <returns>` with the caller's
+  body, unless a function of that name and argument types exists; `arguments`: (name, type) pairs. Made once: a later run's role may not
+  own it, and need not. Security definer, so that a role without rights on the log may write it or read
+  its record through the function; the search_path fixed, as a security definer function needs.
+  An `sql` function is stable and parallel restricted: it reads the catalog and the log, writes nothing.
+-#}
+{% macro alpha_function_once(schema, name, arguments, returns, language='sql') -%}
+    if to_regprocedure('{{ schema }}.{{ name }}({{ arguments | map(attribute=1) | join(', ') }})') is null then
+        create function {{ schema }}.{{ name }}(
+            {%- for argument, type in arguments %}{{ argument }} {{ type }}{{ ', ' if not loop.last }}{% endfor -%}
+        ) returns {{ returns }}
+        language {{ language }}{{ ' stable parallel restricted' if language == 'sql' }} security definer
+        set search_path = pg_catalog, pg_temp as $fn$
+        {{ caller() }}
+        $fn$;
+    end if;
+{%- endmacro %}
 
 
 {#- Before a first bulk load, under its exclusive lock: five million trigger calls would cost more than
