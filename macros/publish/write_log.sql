@@ -7,9 +7,9 @@
   every partition, present, created or attached later, and fires it for writes made through a
   partition directly too; a TRUNCATE or a rewrite gives the partition a new file, which the checksums'
   record also holds. Enabled ALWAYS, it fires under session_replication_role = replica as well;
-  security definer, so the Bot's writes log without rights on the log. A trigger found missing or disabled voids the recorded checksums first: writes may have
-  gone unlogged. Not seen, as with the raw copy's log: a table owner who disables the trigger, writes,
-  and enables it again before the next run.
+  security definer, so the Bot's writes log without rights on the log. A trigger found missing or
+  disabled voids the recorded checksums first: writes may have gone unlogged. Not seen, as with the raw
+  copy's log: a table owner who disables the trigger, writes, and enables it again before the next run.
 -#}
 {% macro ensure_write_log(relation) %}
     {%- set schema = alpha_staging_schema() -%}
@@ -103,9 +103,10 @@
 
 {#-
   Inside a DO block: `create function <schema>.<name>(<arguments>) returns <returns>` with the caller's
-  body, unless a function of that name and argument types exists; `arguments`: (name, type) pairs. Made once: a later run's role may not
-  own it, and need not. Security definer, so that a role without rights on the log may write it or read
-  its record through the function; the search_path fixed, as a security definer function needs.
+  body, unless a function of that name and argument types exists; `arguments`: (name, type) pairs.
+  Made once: a later run's role may not own it, and need not. Security definer, so that a role without
+  rights on the log may write it or read its record through the function; the search_path fixed, as a
+  security definer function needs.
   An `sql` function is stable and parallel restricted: it reads the catalog and the log, writes nothing.
 -#}
 {% macro alpha_function_once(schema, name, arguments, returns, language='sql') -%}
