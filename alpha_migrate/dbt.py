@@ -3,7 +3,6 @@
 import os
 import shutil
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,27 +89,6 @@ def _install_cheap_behavior_flag_source() -> None:
     behavior_flags.BehaviorFlagRendered._default_source = staticmethod(_behavior_flag_source)
 
 
-_importing: threading.Thread | None = None
-
-
-def import_in_background() -> None:
-    """Import dbt while the run's first steps (snapshot, extract) wait on SQLite, DuckDB and the server:
-    it takes 1.8-2 s of every run's first dbt call otherwise, at every size."""
-    global _importing
-    if _importing is None and "dbt.cli.main" not in sys.modules:
-
-        def load() -> None:
-            try:
-                import dbt.adapters.postgres
-                import dbt.cli.main  # noqa: F401
-            # Whatever fails here fails again in run_dbt's own import, which reports it.
-            except Exception:  # noqa: BLE001
-                return
-
-        _importing = threading.Thread(target=load, name="import-dbt", daemon=True)
-        _importing.start()
-
-
 def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | None = None, echo_errors=None) -> None:
     """Run `dbt ARGS` (with `env` added to its environment), echoing its lines indented (its error lines
     through `echo_errors`, when given); raise MigrationError when it fails.
@@ -119,8 +97,6 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
     project before it does anything, and a sync makes three calls that each do seconds of work. The
     project is parsed once per run and the manifest handed to each call.
     """
-    if _importing is not None:
-        _importing.join()  # not an import of the same modules from two threads at once
     from dbt.cli.main import dbtRunner
 
     _install_cheap_behavior_flag_source()

@@ -17,7 +17,7 @@ import psycopg2
 from alpha_migrate import embedded, mart_contents, quarantine, target_db
 from alpha_migrate.checks import ChecksFailed, add_samples, as_report
 from alpha_migrate.console import Console
-from alpha_migrate.dbt import LOADED_ROWS_VARIABLE, RUN_ID_VARIABLE, import_in_background, run_dbt
+from alpha_migrate.dbt import LOADED_ROWS_VARIABLE, RUN_ID_VARIABLE, run_dbt
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import Interrupted, MigrationError
 from alpha_migrate.extract import extract
@@ -91,7 +91,6 @@ def _remembered_interrupts() -> Iterator[threading.Event]:
 
 def migrate(options: Options, console: Console) -> dict:
     started = time.perf_counter()
-    import_in_background()
     run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report_path = options.report or default_report_path(run_id)
     console.open_log(log_path(report_path))
