@@ -24,7 +24,7 @@ from alpha_migrate.extract import extract
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.roles import ensure_roles
 from alpha_migrate.source import take_snapshot
-from alpha_migrate.source_check import check_staging_copy
+from alpha_migrate.source_check import ReadBack, check_staging_copy
 from alpha_migrate.verify import verify_apart
 from alpha_migrate.write_lock import write_lock
 
@@ -134,6 +134,7 @@ def migrate(options: Options, console: Console) -> dict:
                         "" if staged["row_identity"] == "rowid" else f"; rows identified by {staged['row_identity']}"
                     )
                     console.say(f"      {table}: copied {how}, {staged['rows_copied']:,} rows{identity}")
+            read_back = lock.enter_context(ReadBack(target, con, run_id, copied))
             dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
             run_env = {RUN_ID_VARIABLE: run_id, **held}
 
@@ -165,7 +166,7 @@ def migrate(options: Options, console: Console) -> dict:
                         scope = "every row, " + ("by key: a valid key repeats" if how["by_key"] else "one by one")
                     console.say(f"      {model}: reclassified {how['reclassified']:,} rows ({scope})")
             with console.step("reconcile", "reconcile with the SQLite file itself (its count and digest)"):
-                summary["source_check"] = check_staging_copy(target, con, run_id, snapshot.rows, copied)
+                summary["source_check"] = check_staging_copy(con, run_id, snapshot.rows, copied, read_back)
                 for table, checked in summary["source_check"].items():
                     console.detail(f"      {table}: staging read back ({checked['read_back']}), equal to the file")
                 per_ticker = target_db.loaded_per_ticker(con)

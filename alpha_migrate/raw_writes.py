@@ -121,6 +121,26 @@ def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[b
     return checked and all(name == own for _, name in entries), [seq for seq, _ in entries]
 
 
+def storage(con, logged: list[str]) -> str:
+    """The files of `logged` as they are now, and whether any has a child table (alpha_raw_storage)."""
+    with con.cursor() as cur:
+        cur.execute("select staging.alpha_raw_storage(%s)", (logged,))
+        return cur.fetchone()[0]
+
+
+def written_since(con, logged: list[str], seen: list[int], storage_then: str) -> bool:
+    """Whether `logged` had a write logged that is not one of `seen`, or has other storage than
+    `storage_then`, since both were read."""
+    names = [relation.split(".")[-1] for relation in logged]
+    with con.cursor() as cur:
+        cur.execute(
+            f"""select exists (select from {LOG_TABLE} where table_name = any(%s) and not (seq = any(%s)))
+                or staging.alpha_raw_storage(%s) is distinct from %s""",
+            (names, seen, logged, storage_then),
+        )
+        return cur.fetchone()[0]
+
+
 def untouched_sql(table: str, logged: list[str]) -> str:
     """PostgreSQL: whether `table`'s last check stands and nothing at all has been written to it since: the
     raw table then holds what that check proved, as many rows as its block digests count (the dbt test

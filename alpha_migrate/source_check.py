@@ -4,7 +4,8 @@ SQLite's own `count(*)` of each table is taken at the snapshot (source.py). The 
 snapshot once, with DuckDB, and that one read both feeds the copy and hashes every row, identity and
 raw-layout values, in blocks of rowids (raw_blocks.py); the blocks' hashes added up are the file's
 digest. Before anything is published, DuckDB reads the raw staging table back from PostgreSQL and
-hashes its rows as the same typed values (raw_layout.duckdb_typed). A row lost or a value changed on
+hashes its rows as the same typed values (raw_layout.duckdb_typed), in a process of its own beside the
+transform (ReadBack); a table written to meanwhile is read again. A row lost or a value changed on
 the way into PostgreSQL, or in staging afterwards, shows as a count that is not SQLite's or a digest
 that is not the file's, and stops the run. On a sync whose write log shows no write to staging but its
 own extract's since the last check (raw_writes.py), only the copied blocks are read back; the other
@@ -18,6 +19,11 @@ is left to SQLite's count and to the dbt tests, which compare every loaded value
 the staging models read.
 """
 
+import json
+import os
+import subprocess
+import sys
+
 import duckdb
 
 from alpha_migrate import raw_writes
@@ -27,6 +33,7 @@ from alpha_migrate.extract import ALL_CORES, connect_duckdb, logged_relations, s
 from alpha_migrate.raw_blocks import blocks_table, range_condition
 from alpha_migrate.raw_layout import RAW_TABLES, duckdb_typed
 
+_CHILD_DSN = "ALPHA_READ_BACK_DSN"
 # Beyond this many copied ranges the whole table is read back: one scan instead of many.
 MAX_RANGES_READ = 20
 
@@ -73,20 +80,77 @@ def _unchanged_blocks(con, table: str, changed: list[int]) -> tuple[int, int]:
         return rows, int(digest)
 
 
-def check_staging_copy(
-    target: Target, con, run_id: str, sqlite_rows: dict[str, int], copied: dict[str, dict]
-) -> dict[str, dict]:
-    """Compare each raw staging table with SQLite's own count and the file's digest; stop on a difference.
-    `copied`, per table from the extract: the file's digest, whether all was copied, the changed blocks
-    and their ranges. Reads back only those ranges when the write log allows (raw_writes.py)."""
-    reads, seen = {}, {}
-    for table, copy in copied.items():
-        stands, seen[table] = raw_writes.since_last_check(con, table, logged_relations(table), run_id)
-        partial = stands and not copy["full_copy"] and len(copy["ranges"]) <= MAX_RANGES_READ
-        reads[table] = copy["ranges"] if partial else None
+class ReadBack:
+    """The read-back of each raw staging table, begun as soon as the extract has written them, beside the
+    transform, which only reads them: DuckDB's read (1.7-2 s alone at 5 million rows) fills what the
+    transform leaves of the two cores, and a first load's transform and reconciliation took 1.2-1.8 s
+    less in two pairs of runs. In a process of its own, not a thread: dbt sets the process's environment
+    around each call, and a connection opened in a second thread meanwhile once crashed the process
+    (docs/performance.md). `copied`, per table from the extract: the file's digest, whether all
+    was copied, the changed blocks and their ranges. Reads back only those ranges when the write log
+    allows (raw_writes.py). A context manager: leaving it before found() stops the read."""
+
+    def __init__(self, target: Target, con, run_id: str, copied: dict[str, dict]):
+        self.target = target
+        self.reads: dict[str, list[tuple[int, int]] | None] = {}
+        self.seen: dict[str, list[int]] = {}
+        self.storage: dict[str, str] = {}
+        for table, copy in copied.items():
+            stands, self.seen[table] = raw_writes.since_last_check(con, table, logged_relations(table), run_id)
+            self.storage[table] = raw_writes.storage(con, logged_relations(table))
+            partial = stands and not copy["full_copy"] and len(copy["ranges"]) <= MAX_RANGES_READ
+            self.reads[table] = copy["ranges"] if partial else None
+        self._result: dict[str, tuple[int, int]] | None = None
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "alpha_migrate.source_check", json.dumps(self.reads)],
+            env={**os.environ, _CHILD_DSN: target.uri(show_password=True)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def found(self, con) -> dict[str, tuple[int, int]]:
+        """Each table's count and digest. A table written to since the read began (a write logged, or new
+        storage) may have reached the transform otherwise than the read: it is read again, whole."""
+        found = dict(self._child_found())
+        again = [
+            table
+            for table in found
+            if raw_writes.written_since(con, logged_relations(table), self.seen[table], self.storage[table])
+        ]
+        if again:
+            self.reads.update(dict.fromkeys(again))
+            found.update(staged_digests(self.target, dict.fromkeys(again)))
+        return found
+
+    def _child_found(self) -> dict[str, tuple[int, int]]:
+        if self._result is None:
+            out, err = self._process.communicate()
+            result = json.loads(out.strip().splitlines()[-1]) if self._process.returncode == 0 else None
+            if result is None:
+                detail = self.target.redact((err.strip().splitlines() or ["no output"])[-1])
+                raise MigrationError(f"the read-back of the staging copy stopped unexpectedly: {detail}")
+            if "error" in result:
+                raise MigrationError(result["error"])
+            self._result = {table: (rows, int(digest)) for table, (rows, digest) in result.items()}
+        return self._result
+
+    def __enter__(self) -> "ReadBack":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+
+
+def check_staging_copy(con, run_id: str, sqlite_rows: dict[str, int], copied: dict[str, dict], read_back: ReadBack):
+    """Compare each raw staging table, as `read_back` found it, with SQLite's own count and the file's
+    digest; stop on a difference."""
     result = {}
-    for table, (staged_rows, staged_digest) in staged_digests(target, reads).items():
-        if reads[table] is not None:
+    for table, (staged_rows, staged_digest) in read_back.found(con).items():
+        ranges = read_back.reads[table]
+        if ranges is not None:
             kept_rows, kept_digest = _unchanged_blocks(con, table, copied[table]["changed_blocks"])
             staged_rows, staged_digest = staged_rows + kept_rows, staged_digest + kept_digest
         source_rows = sqlite_rows[table]
@@ -94,7 +158,7 @@ def check_staging_copy(
             "sqlite_rows": source_rows,
             "staged_rows": staged_rows,
             "digests_match": True,
-            "read_back": "whole table" if reads[table] is None else f"{len(reads[table])} copied ranges",
+            "read_back": "whole table" if ranges is None else f"{len(ranges)} copied ranges",
         }
         if (staged_rows, staged_digest) != (source_rows, int(copied[table]["source_digest"])):
             what = "rows" if staged_rows != source_rows else "values (same row count, different digest)"
@@ -103,5 +167,19 @@ def check_staging_copy(
                 f"{source_rows:,} rows, staging holds {staged_rows:,}; nothing was published, the target "
                 "tables are unchanged"
             )
-        raw_writes.mark_checked(con, table, logged_relations(table), run_id, seen[table])
+        raw_writes.mark_checked(con, table, logged_relations(table), run_id, read_back.seen[table])
     return result
+
+
+def _read_back_in_child(reads: dict) -> dict:
+    target = Target.parse(os.environ[_CHILD_DSN])
+    try:
+        ranges = {table: None if spans is None else [tuple(span) for span in spans] for table, spans in reads.items()}
+        # The digest as text: a JSON reader may take a large integer for a float.
+        return {table: [rows, str(digest)] for table, (rows, digest) in staged_digests(target, ranges).items()}
+    except MigrationError as exc:
+        return {"error": str(exc)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(_read_back_in_child(json.loads(sys.argv[1]))))

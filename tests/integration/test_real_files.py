@@ -189,6 +189,62 @@ def test_a_copy_changed_before_the_publish_stops_the_run_with_the_target_unchang
         assert json.loads((tmp_path / f"{what}.json").read_text())["status"] == "failed"
 
 
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        pytest.param(
+            "update staging.sqlite_daily_prices set raw_close = raw_close + 1 where sqlite_rowid = 1", id="logged"
+        ),
+        pytest.param(
+            "alter table staging.sqlite_daily_prices alter column raw_close type double precision "
+            "using case when sqlite_rowid = 1 then raw_close + 1 else raw_close end",
+            id="rewritten-by-ddl",
+        ),
+    ],
+)
+def test_a_copy_changed_while_it_is_read_back_is_read_again(migrated_db, demo_sqlite, tmp_path, monkeypatch, tampering):
+    """The read-back runs beside the transform (source_check.ReadBack): a value changed in staging after
+    that read, while the transform may still read it, shows in the write log or as the table's new file,
+    so the table is read again and the file's digest stops the sync."""
+    from io import StringIO
+
+    from alpha_migrate import migrate as migration
+    from alpha_migrate.console import Console
+    from alpha_migrate.errors import MigrationError
+
+    before = digests(migrated_db)
+    source = next_day_source(demo_sqlite, tmp_path / "next.db")
+    real_check = migration.check_staging_copy
+
+    def tamper_then_check(con, run_id, sqlite_rows, copied, read_back):
+        read_back.found(con)  # the first read is over
+        execute(migrated_db, tampering)
+        return real_check(con, run_id, sqlite_rows, copied, read_back)
+
+    monkeypatch.setattr(migration, "check_staging_copy", tamper_then_check)
+    options = migration.Options(source, dsn=migrated_db.uri(), report=tmp_path / "sync.json")
+    with pytest.raises(MigrationError, match="differs from the SQLite file in its values"):
+        migration.migrate(options, Console(8, StringIO()))
+    assert digests(migrated_db) == before
+
+
+def test_a_read_back_that_cannot_read_stops_with_one_line(migrated_db):
+    """The read-back's own process reports what stopped it as the run's one-line error."""
+    from alpha_migrate import target_db
+    from alpha_migrate.dsn import Target
+    from alpha_migrate.errors import MigrationError
+    from alpha_migrate.source_check import ReadBack
+
+    elsewhere = Target({**migrated_db.params, "dbname": "no_such_database"})
+    copied = {"daily_prices": {"full_copy": True, "ranges": []}}
+    with target_db.connect(migrated_db) as con, ReadBack(elsewhere, con, "run", copied) as read_back:
+        with pytest.raises(MigrationError) as stopped:
+            read_back.found(con)
+    message = str(stopped.value)
+    assert message.startswith("could not read the staging copy back to check it: ") and "no_such_database" in message
+    assert "\n" not in message
+
+
 def next_day_source(demo_sqlite, copy):
     last = sqlite3.connect(demo_sqlite).execute("select max(date) from daily_prices").fetchone()[0]
     day = (dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()
