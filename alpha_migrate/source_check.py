@@ -126,7 +126,8 @@ class ReadBack:
     def _child_found(self) -> dict[str, tuple[int, int]]:
         if self._result is None:
             out, err = self._process.communicate()
-            result = json.loads(out.strip().splitlines()[-1]) if self._process.returncode == 0 else None
+            lines = out.strip().splitlines()  # its last line: a library may print before it
+            result = json.loads(lines[-1]) if self._process.returncode == 0 and lines else None
             if result is None:
                 detail = self.target.redact((err.strip().splitlines() or ["no output"])[-1])
                 raise MigrationError(f"the read-back of the staging copy stopped unexpectedly: {detail}")
