@@ -19,21 +19,15 @@ is left to SQLite's count and to the dbt tests, which compare every loaded value
 the staging models read.
 """
 
-import json
-import os
-import subprocess
-import sys
-
 import duckdb
 
-from alpha_migrate import raw_writes
+from alpha_migrate import apart, raw_writes
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError, first_line
 from alpha_migrate.extract import ALL_CORES, connect_duckdb, logged_relations, sql_literal, staging_table
 from alpha_migrate.raw_blocks import blocks_table, range_condition
 from alpha_migrate.raw_layout import RAW_TABLES, duckdb_typed
 
-_CHILD_DSN = "ALPHA_READ_BACK_DSN"
 # Beyond this many copied ranges the whole table is read back: one scan instead of many.
 MAX_RANGES_READ = 20
 
@@ -101,13 +95,7 @@ class ReadBack:
             partial = stands and not copy["full_copy"] and len(copy["ranges"]) <= MAX_RANGES_READ
             self.reads[table] = copy["ranges"] if partial else None
         self._result: dict[str, tuple[int, int]] | None = None
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "alpha_migrate.source_check", json.dumps(self.reads)],
-            env={**os.environ, _CHILD_DSN: target.uri(show_password=True)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self._process = apart.start("alpha_migrate.source_check", self.reads, target)
 
     def found(self, con) -> dict[str, tuple[int, int]]:
         """Each table's count and digest. A table written to since the read began (a write logged, or new
@@ -125,14 +113,7 @@ class ReadBack:
 
     def _child_found(self) -> dict[str, tuple[int, int]]:
         if self._result is None:
-            out, err = self._process.communicate()
-            lines = out.strip().splitlines()  # its last line: a library may print before it
-            result = json.loads(lines[-1]) if self._process.returncode == 0 and lines else None
-            if result is None:
-                detail = self.target.redact((err.strip().splitlines() or ["no output"])[-1])
-                raise MigrationError(f"the read-back of the staging copy stopped unexpectedly: {detail}")
-            if "error" in result:
-                raise MigrationError(result["error"])
+            result = apart.answer(self._process, self.target, "the read-back of the staging copy")
             self._result = {table: (rows, int(digest)) for table, (rows, digest) in result.items()}
         return self._result
 
@@ -140,9 +121,7 @@ class ReadBack:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.communicate()
+        apart.stop(self._process)
 
 
 def check_staging_copy(con, run_id: str, sqlite_rows: dict[str, int], copied: dict[str, dict], read_back: ReadBack):
@@ -172,15 +151,11 @@ def check_staging_copy(con, run_id: str, sqlite_rows: dict[str, int], copied: di
     return result
 
 
-def _read_back_in_child(reads: dict) -> dict:
-    target = Target.parse(os.environ[_CHILD_DSN])
-    try:
-        ranges = {table: None if spans is None else [tuple(span) for span in spans] for table, spans in reads.items()}
-        # The digest as text: a JSON reader may take a large integer for a float.
-        return {table: [rows, str(digest)] for table, (rows, digest) in staged_digests(target, ranges).items()}
-    except MigrationError as exc:
-        return {"error": str(exc)}
+def _read_back_in_child(target: Target, reads: dict) -> dict:
+    ranges = {table: None if spans is None else [tuple(span) for span in spans] for table, spans in reads.items()}
+    # The digest as text: a JSON reader may take a large integer for a float.
+    return {table: [rows, str(digest)] for table, (rows, digest) in staged_digests(target, ranges).items()}
 
 
 if __name__ == "__main__":
-    print(json.dumps(_read_back_in_child(json.loads(sys.argv[1]))))
+    apart.serve(_read_back_in_child)

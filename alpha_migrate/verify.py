@@ -16,14 +16,11 @@ that copy equal to the snapshot, so the file is not read twice (STAGED_SOURCE_PR
 import datetime as dt
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
-from alpha_migrate import target_db
+from alpha_migrate import apart, target_db
 from alpha_migrate.console import Console
 from alpha_migrate.dbt import run_dbt
 from alpha_migrate.dsn import Target
@@ -298,50 +295,22 @@ def verify(
     return result
 
 
-# The child's connection string travels in its environment, which only its owner can read, not in its
-# command line, which anyone can.
-_CHILD_DSN = "ALPHA_VERIFY_DSN"
-
-
 def verify_apart(sqlite: Path, target: Target, snapshot: Path, log: Path | None = None) -> dict:
     """verify() after `invoke migrate`'s own dbt tests, in a fresh process: the migrating process holds
     dbt by then (about 90 MB), and the parity's DuckDB and chart add 160 MB more, which together passed
     the 300 MB the client may take. Its output is captured: on Ctrl-C it is stopped, silently, and the
     operator reads one line from the migration."""
-    arguments = json.dumps({"sqlite": str(sqlite), "snapshot": str(snapshot), "log": str(log) if log else None})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alpha_migrate.verify", arguments],
-        env={**os.environ, _CHILD_DSN: target.uri(show_password=True)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out, err = process.communicate()
-    except BaseException:
-        process.kill()
-        process.communicate()
-        raise
-    if process.returncode != 0:
-        detail = target.redact((err.strip().splitlines() or ["no output"])[-1])
-        raise MigrationError(f"verification stopped unexpectedly: {detail}")
-    result = json.loads(out.strip().splitlines()[-1])  # the last line: a library may print before it
-    if "error" in result:
-        raise MigrationError(result["error"])
-    return result
+    arguments = {"sqlite": str(sqlite), "snapshot": str(snapshot), "log": str(log) if log else None}
+    return apart.answer(apart.start("alpha_migrate.verify", arguments, target), target, "verification")
 
 
-def _verify_after_dbt_tests(arguments: dict) -> dict:
-    target = Target.parse(os.environ[_CHILD_DSN])
+def _verify_after_dbt_tests(target: Target, arguments: dict) -> dict:
     console = Console(steps=0)
     if arguments["log"]:
         console.open_log(Path(arguments["log"]))
-    try:
-        snapshot = Path(arguments["snapshot"])
-        return verify(Path(arguments["sqlite"]), target, console, snapshot=snapshot, after_migration=True)
-    except MigrationError as exc:
-        return {"error": str(exc)}
+    snapshot = Path(arguments["snapshot"])
+    return verify(Path(arguments["sqlite"]), target, console, snapshot=snapshot, after_migration=True)
 
 
 if __name__ == "__main__":
-    print(json.dumps(_verify_after_dbt_tests(json.loads(sys.argv[1]))))
+    apart.serve(_verify_after_dbt_tests)
