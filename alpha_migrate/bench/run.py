@@ -1,6 +1,7 @@
 """`invoke bench`: synthetic sources at each size, and on one PostgreSQL 16, in the same run: the COPY
-limit, `invoke migrate` by phase, pandas `to_sql`, the client's peak memory, and the plan's queries in
-SQLite, partitioned and unpartitioned PostgreSQL. Writes reports/bench-<time>.json and .md."""
+limit, the floor of the project's own shape, `invoke migrate` by phase, pandas `to_sql`, the client's peak
+memory, and the plan's queries in SQLite, partitioned and unpartitioned PostgreSQL. Writes
+reports/bench-<time>.json and .md."""
 
 import datetime as dt
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import psycopg2
 
-from alpha_migrate.bench import limit, queries
+from alpha_migrate.bench import floor, limit, queries
 from alpha_migrate.bench.child import run_measured
 from alpha_migrate.bench.report import render_markdown
 from alpha_migrate.console import Console
@@ -40,8 +41,8 @@ class BenchOptions:
 
     @property
     def steps(self) -> int:
-        """connect; per size: source, limit, migrate, sync, DuckDB, queries; pandas at its one size."""
-        return 1 + 6 * len(self.sizes) + (self.pandas_rows in self.sizes)
+        """connect; per size: source, limit, floor, migrate, sync, DuckDB, queries; pandas at its one size."""
+        return 1 + 7 * len(self.sizes) + (self.pandas_rows in self.sizes)
 
 
 def fresh_database(server: Target) -> Target:
@@ -185,6 +186,8 @@ def bench(options: BenchOptions, console: Console) -> dict:
         with console.step(f"limit {rows:,}", "the limit: COPY into bare partitions, then keys; COPY with keys"):
             size["limit"] = limit.measure(target, csv, years)
         csv.unlink()
+        with console.step(f"floor {rows:,}", "the project's shape alone: DuckDB's raw copy, one typed INSERT, keys"):
+            size["floor"] = floor.measure(sqlite, target, years)
         with console.step(f"migrate {rows:,}", f"invoke migrate of {rows:,} rows (log: {logs / 'migrate.log'})"):
             size["migrate"] = measure_migrate(sqlite, target, logs)
         with console.step(f"sync {rows:,}", f"{DAILY_SYNCS} daily syncs, each one new day for every ticker"):

@@ -3,6 +3,8 @@
 
 import json
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import psycopg2
@@ -52,6 +54,13 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
     assert not list(BENCH_DIR.glob("*-day-*.db"))  # each a whole copy of its source
     assert set(small["limit"]["index_build"]) == {"primary key", "idx ticker, date desc", "idx date (extension)"}
     assert small["limit"]["limit"] > 0 and small["limit"]["copy_with_keys"] > 0
+    # The floor of the project's shape loads every source row, as SQLite counts them.
+    for rows, size in ((3000, small), (6000, big)):
+        with closing(sqlite3.connect(BENCH_DIR / f"synthetic-{rows}.db")) as source:
+            assert size["floor"]["rows"] == source.execute("select count(*) from daily_prices").fetchone()[0]
+    assert small["floor"]["seconds"] == pytest.approx(
+        small["floor"]["raw_copy"] + small["floor"]["typed_insert"] + small["floor"]["keys"]
+    )
     assert small["pandas"]["rows"] == 3000 and small["pandas"]["seconds"] > 0 and "pandas" not in big
     assert (small["duckdb"]["rows"], big["duckdb"]["rows"]) == (3000, 6000), (small["duckdb"], big["duckdb"])
     assert 0 < small["migrate"]["peak_rss_mb"] < 1000
@@ -67,6 +76,7 @@ def test_bench_measures_every_method_and_writes_its_reports(bench_role):
     for size in (small, big):
         assert all(size["queries"][name]["partitioned_ms"] > 0 for name in histories)
     markdown = Path(written.group(1)).read_text()
-    assert "(the limit)" in markdown and "daily sync" in markdown and "Queries at 6,000 rows" in markdown
+    assert "(the limit)" in markdown and "(its floor)" in markdown and "daily sync" in markdown
+    assert "Queries at 6,000 rows" in markdown
     assert "The median daily sync at 6,000 rows takes" in markdown
     assert markdown.count("| one ticker's history, floats in one row (client.history) |") == 2
