@@ -12,8 +12,6 @@ Nothing is classified, quarantined, reconciled or checked: a load that does any 
 import time
 from pathlib import Path
 
-import psycopg2
-
 from alpha_migrate.bench import limit
 from alpha_migrate.dsn import Target
 from alpha_migrate.extract import connect_duckdb, sql_literal
@@ -24,8 +22,7 @@ TABLE = "bench_floor_prices"
 
 def measure(sqlite: Path, target: Target, years: range) -> dict:
     """Seconds of each step and their sum, and the rows the plan's table holds at the end."""
-    con = psycopg2.connect(target.libpq())
-    con.autocommit = True
+    con = limit.autocommit_connection(target)
     result: dict = {}
     try:
         with con.cursor() as cur:
@@ -47,10 +44,7 @@ def measure(sqlite: Path, target: Target, years: range) -> dict:
                     from {RAW} order by ticker, date"""
             )
             result["typed_insert"] = time.perf_counter() - started
-            started = time.perf_counter()
-            for statement in limit.INDEXES.values():
-                cur.execute(statement.replace(limit.TABLE, TABLE))
-            result["keys"] = time.perf_counter() - started
+            result["keys"] = sum(limit.build_keys(cur, TABLE).values())
             result["seconds"] = result["raw_copy"] + result["typed_insert"] + result["keys"]
             cur.execute(f"select count(*) from {TABLE}")
             result["rows"] = cur.fetchone()[0]
