@@ -207,7 +207,8 @@ def demo_db(c, out=str(DEFAULT_SQLITE), end=None):
     }
 )
 def bench(c, sizes="100000,1000000,5000000", dsn=None, repeats="5", pandas_rows="1000000", debug=False):
-    """Measure the COPY limit, invoke migrate, DuckDB and pandas, and the plan's queries (reports/bench-*.md)."""
+    """Measure the COPY limit, the floor of the project's shape, invoke migrate, DuckDB and pandas, and the plan's
+    queries (reports/bench-*.md)."""
     from alpha_migrate.arguments import whole_number, whole_numbers
     from alpha_migrate.bench.run import BenchOptions, write_reports
     from alpha_migrate.bench.run import bench as run
