@@ -12,6 +12,7 @@ Nothing is classified, quarantined, reconciled or checked: a load that does any 
 import time
 from pathlib import Path
 
+from alpha_migrate import target_db
 from alpha_migrate.bench import limit
 from alpha_migrate.dsn import Target
 from alpha_migrate.extract import connect_duckdb, sql_literal
@@ -22,9 +23,8 @@ TABLE = "bench_floor_prices"
 
 def measure(sqlite: Path, target: Target, years: range) -> dict:
     """Seconds of each step and their sum, and the rows the plan's table holds at the end."""
-    con = limit.autocommit_connection(target)
     result: dict = {}
-    try:
+    with target_db.connect(target) as con:
         with con.cursor() as cur:
             cur.execute(f"drop table if exists {RAW}")
             cur.execute(
@@ -50,8 +50,6 @@ def measure(sqlite: Path, target: Target, years: range) -> dict:
             result["rows"] = cur.fetchone()[0]
             cur.execute(f"drop table {TABLE}")
             cur.execute(f"drop table {RAW}")
-    finally:
-        con.close()
     return result
 
 

@@ -7,8 +7,7 @@ index (what a first migration does), and into the table with its keys already in
 import time
 from pathlib import Path
 
-import psycopg2
-
+from alpha_migrate import target_db
 from alpha_migrate.dsn import Target
 from alpha_migrate.extract import connect_duckdb, sql_literal
 
@@ -59,12 +58,6 @@ def build_keys(cur, table: str = TABLE) -> dict[str, float]:
     return seconds
 
 
-def autocommit_connection(target: Target):
-    con = psycopg2.connect(target.libpq())
-    con.autocommit = True
-    return con
-
-
 def copy_csv(cur, csv: Path) -> float:
     started = time.perf_counter()
     with csv.open() as rows:
@@ -74,9 +67,8 @@ def copy_csv(cur, csv: Path) -> float:
 
 def measure(target: Target, csv: Path, years: range) -> dict:
     """Seconds for: COPY into bare partitions, each key built after it, and COPY with keys in place."""
-    con = autocommit_connection(target)
     result: dict = {}
-    try:
+    with target_db.connect(target) as con:
         with con.cursor() as cur:
             cur.execute("set maintenance_work_mem = '512MB'")
             create_table(cur, years, with_keys=False)
@@ -91,8 +83,6 @@ def measure(target: Target, csv: Path, years: range) -> dict:
             create_table(cur, years, with_keys=True)
             result["copy_with_keys"] = copy_csv(cur, csv)
             cur.execute(f"drop table {TABLE}")
-    finally:
-        con.close()
     return result
 
 
