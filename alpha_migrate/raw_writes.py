@@ -114,11 +114,18 @@ def since_last_check(con, table: str, logged: list[str], run_id: str) -> tuple[b
             {"table": table, "logged": logged},
         )
         checked = cur.fetchone()[0]
-        names = [relation.split(".")[-1] for relation in logged]
-        cur.execute(f"select seq, application_name from {LOG_TABLE} where table_name = any(%s) order by seq", (names,))
+        cur.execute(
+            f"select seq, application_name from {LOG_TABLE} where table_name = any(%s) order by seq",
+            (_log_names(logged),),
+        )
         entries = cur.fetchall()
     own = extract_application_name(run_id)
     return checked and all(name == own for _, name in entries), [seq for seq, _ in entries]
+
+
+def _log_names(logged: list[str]) -> list[str]:
+    """The log's table_name of each qualified relation of `logged`."""
+    return [relation.split(".")[-1] for relation in logged]
 
 
 def storage(con, logged: list[str]) -> str:
@@ -131,12 +138,11 @@ def storage(con, logged: list[str]) -> str:
 def written_since(con, logged: list[str], seen: list[int], storage_then: str) -> bool:
     """Whether `logged` had a write logged that is not one of `seen`, or has other storage than
     `storage_then`, since both were read."""
-    names = [relation.split(".")[-1] for relation in logged]
     with con.cursor() as cur:
         cur.execute(
             f"""select exists (select from {LOG_TABLE} where table_name = any(%s) and not (seq = any(%s)))
                 or staging.alpha_raw_storage(%s) is distinct from %s""",
-            (names, seen, logged, storage_then),
+            (_log_names(logged), seen, logged, storage_then),
         )
         return cur.fetchone()[0]
 
