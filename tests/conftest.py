@@ -82,11 +82,14 @@ def one_worker_at_a_time() -> Iterator[None]:
         yield
 
 
-def create_database(admin: Target, template: Target | None = None, name: str | None = None) -> Target:
+def create_database(
+    admin: Target, template: Target | None = None, name: str | None = None, options: str = ""
+) -> Target:
     """A new database, empty or holding what `template` holds (a file copy, far quicker than migrating
-    again). A `name` is dropped first if it exists."""
+    again), with CREATE DATABASE's further `options`. A `name` is dropped first if it exists."""
     name = name or f"alpha_test_{uuid.uuid4().hex[:10]}"
     copy_of = f' template "{template.params["dbname"]}"' if template else ""
+    copy_of += f" {options}" if options else ""
     con = psycopg2.connect(admin.libpq())
     con.autocommit = True
     with con.cursor() as cur:

@@ -7,8 +7,12 @@
     epoch_seconds       9-10 digits, epoch_milliseconds 12-13 digits: the UTC calendar day
   Anything else is `unparseable`; a shape with an impossible day (2024-02-30) yields NULL. Never raises,
   so one bad row cannot stop a load.
+  The shapes are matched in the "C" collation, where `\d` is an ASCII digit only. In the database's own
+  collation it may be any script's digit (PostgreSQL 18's builtin PG_UNICODE_FAST, ICU): a date written in
+  Arabic-Indic digits then took a shape whose `::int` cast raised, and stopped the load.
 -#}
 {% macro market_date_shape(column) -%}
+    {%- set column = column ~ ' collate "C"' -%}
     case
         when {{ column }} is null or trim({{ column }}) = '' then 'missing'
         when {{ column }} ~ '^\d{4}-\d{2}-\d{2}$' then 'iso_date'

@@ -153,6 +153,22 @@ CASES = [
 ]
 
 
+# Dates in the ISO, slashed and epoch shapes, but in other scripts' digits (Arabic-Indic, Devanagari,
+# fullwidth): no shape reads them, whatever digits the database's collation counts.
+OTHER_SCRIPT_DIGITS = Case(
+    "dates_in_other_scripts_digits",
+    prices=[
+        ("XLK", "\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0662", 1.0, 1.0, 1),
+        ("XLK", "\u0968\u0966\u0968\u096a-\u0966\u0967-\u0966\u0968 00:00:00", 1.0, 1.0, 1),
+        ("XLK", "\uff12\uff10\uff12\uff14/\uff10\uff11/\uff10\uff12", 1.0, 1.0, 1),
+        ("XLK", "\u0661\u0667\u0660\u0664\u0666\u0667\u0662\u0660\u0660\u0660", 1.0, 1.0, 1),
+        ("XLK", "\u0661\u0667\u0660\u0664\u0667\u0665\u0668\u0664\u0660\u0660\u0660\u0660\u0660", 1.0, 1.0, 1),
+    ],
+    portfolio=[("\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0662T00:00:00Z", 1.0, 0.0, 0.0)],
+    rejected={("daily_prices", "date_unparseable"): 5, ("portfolio_v1_performance", "date_unparseable"): 1},
+)
+
+
 def mixed_case() -> Case:
     """Every case at once; they use distinct keys, so their outcomes add up."""
     mixed = Case("all_cases_mixed")

@@ -6,17 +6,46 @@ import sqlite3
 import pytest
 
 from alpha_migrate.rounding import within_rounding
-from tests.conftest import digests, invoke, migrate_ok, query
-from tests.integration.adversarial import BASE_PORTFOLIO, BASE_PRICES, CASES, mixed_case, write_case
+from tests.conftest import create_database, digests, drop_database, invoke, migrate_ok, query
+from tests.integration.adversarial import (
+    BASE_PORTFOLIO,
+    BASE_PRICES,
+    CASES,
+    OTHER_SCRIPT_DIGITS,
+    mixed_case,
+    write_case,
+)
 
 TABLES = ("daily_prices", "portfolio_v1_performance")
 
 
 @pytest.mark.parametrize("case", [*CASES, mixed_case()], ids=lambda case: case.name)
 def test_each_row_is_loaded_merged_or_quarantined(case, fresh_db, tmp_path):
+    assert_each_row_loaded_merged_or_quarantined(case, fresh_db, tmp_path)
+
+
+@pytest.fixture
+def unicode_digits_db(admin_target_18):
+    """A PostgreSQL 18 database in the builtin PG_UNICODE_FAST collation, where the regular expression `\\d`
+    matches any script's digit, not only 0-9."""
+    target = create_database(
+        admin_target_18, options="template template0 locale_provider builtin builtin_locale 'PG_UNICODE_FAST'"
+    )
+    yield target
+    drop_database(admin_target_18, target)
+
+
+def test_dates_in_other_scripts_digits_are_quarantined_whatever_the_collation(unicode_digits_db, tmp_path):
+    """In that collation such a date once took the ISO or epoch shape, whose `::int` cast raised and
+    stopped the whole load (macros/normalize/source_values.sql)."""
+    assert query(unicode_digits_db, "select '\u0662\u0660' ~ '^\\d+$'") == [(True,)]
+    assert_each_row_loaded_merged_or_quarantined(OTHER_SCRIPT_DIGITS, unicode_digits_db, tmp_path)
+
+
+def assert_each_row_loaded_merged_or_quarantined(case, target, tmp_path) -> None:
     source = tmp_path / "sector_etfs.db"
     write_case(source, case)
-    result, summary = migrate_ok(source, fresh_db, tmp_path / "report.json", "--max-rejects", "1000")
+    result, summary = migrate_ok(source, target, tmp_path / "report.json", "--max-rejects", "1000")
 
     base = (len(BASE_PRICES), len(BASE_PORTFOLIO))
     sizes = (len(BASE_PRICES) + len(case.prices), len(BASE_PORTFOLIO) + len(case.portfolio))
@@ -32,10 +61,10 @@ def test_each_row_is_loaded_merged_or_quarantined(case, fresh_db, tmp_path):
             "quarantined": sum(expected_rejects.values()),
             "balanced": True,
         }
-        assert query(fresh_db, f"select count(*) from {table}") == [(base[i] + case.loaded[i],)]
+        assert query(target, f"select count(*) from {table}") == [(base[i] + case.loaded[i],)]
 
     quarantined = query(
-        fresh_db,
+        target,
         "select source_table, reason, count(*) from staging.rejected_rows where run_id = %s group by 1, 2",
         (summary["run_id"],),
     )
