@@ -30,6 +30,7 @@ from alpha_migrate.raw_layout import (
     DECLARED_TYPES,
     RAW_TABLES,
     RowIdentity,
+    declared_types,
     direct_select,
     direct_text_columns,
     duckdb_typed,
@@ -307,7 +308,7 @@ def source_relations(con: duckdb.DuckDBPyConnection, snapshot: Path) -> dict[str
     for table, columns in RAW_TABLES.items():
         sqlite = sqlite3.connect(read_only_uri(snapshot), uri=True)
         try:
-            declared = {row[1]: row[2].upper() for row in sqlite.execute(f'pragma table_info("{table}")')}
+            declared = declared_types(sqlite, table)
             identity = row_identity(sqlite, table)
         finally:
             sqlite.close()

@@ -190,6 +190,11 @@ def register(con: sqlite3.Connection) -> None:
     con.create_function("alpha_unstorable_hex", 1, unstorable_hex, deterministic=True)
 
 
+def declared_types(con: sqlite3.Connection, table: str) -> dict[str, str]:
+    """A source table's columns, in lower case as the plan names them, and their declared types, upper case."""
+    return {row[1].lower(): row[2].upper() for row in con.execute(f'pragma table_info("{table}")')}
+
+
 def is_plan_typed(declared: dict[str, str], table: str) -> bool:
-    """`declared` maps a source table's columns to their declared types (pragma table_info)."""
+    """`declared` maps a source table's columns to their declared types (declared_types)."""
     return all(declared.get(column) == kind for column, kind in DECLARED_TYPES[table].items())

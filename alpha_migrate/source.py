@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from alpha_migrate.errors import MigrationError
-from alpha_migrate.raw_layout import DECLARED_TYPES, RowIdentity, is_plan_typed, row_identity
+from alpha_migrate.raw_layout import DECLARED_TYPES, RowIdentity, declared_types, is_plan_typed, row_identity
 
 # The columns of section 2 of the plan; extra tables and columns are reported and left behind.
 REQUIRED_COLUMNS = {table: tuple(columns) for table, columns in DECLARED_TYPES.items()}
@@ -144,11 +144,13 @@ def _prune(snapshot_dir: Path, stem: str) -> None:
 def _inspect(snapshot: Snapshot) -> None:
     con = sqlite3.connect(read_only_uri(snapshot.path), uri=True)
     try:
-        tables = {name for (name,) in con.execute("select name from sqlite_master where type = 'table'")}
+        # SQLite's names are case-insensitive (DAILY_PRICES is daily_prices, "Ticker" is ticker), and so are
+        # DuckDB's: only these comparisons need them in one case.
+        tables = {name.lower() for (name,) in con.execute("select name from sqlite_master where type = 'table'")}
         for table, required in REQUIRED_COLUMNS.items():
             if table not in tables:
                 raise MigrationError(f"{snapshot.source} has no table {table}: is it Project Alpha's sector_etfs.db?")
-            declared = {row[1]: row[2].upper() for row in con.execute(f'pragma table_info("{table}")')}
+            declared = declared_types(con, table)
             columns = list(declared)
             missing = [c for c in required if c not in columns]
             if missing:

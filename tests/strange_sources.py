@@ -480,3 +480,22 @@ def write_random_file(path, seed: int) -> dict:
     rows_counted = _counts(con)
     con.close()
     return {"layout": layouts, "rows": rows_counted, "dirt": dirt_written}
+
+
+def write_other_case_names(path) -> dict[str, int]:
+    """The plan's tables and columns named in other letter cases (DAILY_PRICES, "Ticker", "ADJ_CLOSE"), as
+    a tool that capitalises its names writes them: SQLite's names are case-insensitive, so the file's own
+    clients read it as they would the plan's."""
+    con = _fresh(path)
+    con.executescript("""
+        CREATE TABLE DAILY_PRICES ("Ticker" TEXT NOT NULL, "Date" TEXT NOT NULL, "Raw_Close" REAL,
+            "ADJ_CLOSE" REAL, "Volume" INTEGER, PRIMARY KEY ("Ticker", "Date"));
+        CREATE TABLE Portfolio_V1_Performance ("DATE" TEXT PRIMARY KEY, "Total_Portfolio_Value" REAL,
+            "Daily_Return_VS_SPY" REAL, "Cumulative_Alpha" REAL);
+    """)
+    con.executemany("INSERT INTO daily_prices VALUES (?, ?, ?, ?, ?)", real_like_rows()[:500])
+    con.executemany("INSERT INTO portfolio_v1_performance VALUES (?, ?, ?, ?)", portfolio_rows(10))
+    con.commit()
+    counts = _counts(con)
+    con.close()
+    return counts

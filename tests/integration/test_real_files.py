@@ -26,6 +26,7 @@ from tests.strange_sources import (
     NEGATIVE_ROWIDS,
     SPARSE_ROWIDS,
     write_negative_rowids,
+    write_other_case_names,
     write_real_like,
     write_unstorable_text,
     write_without_rowid,
@@ -118,6 +119,17 @@ def test_without_rowid_tables_are_numbered_and_the_report_says_how(database, tmp
     assert_reconciled_with_the_file(summary, source)
     assert summary["sync"]["daily_prices"]["inserted"] == 1
     assert summary["sync"]["daily_prices"]["updated"] == 0
+
+
+def test_tables_and_columns_named_in_other_cases_load_whole(database, tmp_path):
+    """DAILY_PRICES and "Ticker" are daily_prices and ticker to SQLite, as to the file's own clients."""
+    source = tmp_path / "sector_etfs.db"
+    counts = write_other_case_names(source)
+    _, summary = migrate_ok(source, database, tmp_path / "report.json")
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["loaded"] == counts
+    assert not [w for w in summary["warnings"] if "ignored extra" in w], summary["warnings"]
+    assert_prices_match_the_file(source, database)
 
 
 def test_unstorable_text_is_quarantined_with_its_bytes(database, tmp_path):
