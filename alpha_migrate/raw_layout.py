@@ -91,7 +91,9 @@ ROWID_ALIASES = ("rowid", "_rowid_", "oid")
 def row_identity(con: sqlite3.Connection, table: str) -> RowIdentity:
     info = list(con.execute(f'pragma table_info("{table}")'))
     names = {row[1].lower() for row in info}
-    for alias in ROWID_ALIASES:
+    (kind,) = con.execute("select type from sqlite_master where name = ? collate nocase", (table,)).fetchone()
+    # A view's rowid reads as NULL on every row: it is numbered, as a WITHOUT ROWID table is.
+    for alias in ROWID_ALIASES if kind == "table" else ():
         if alias in names:
             continue  # a column of that name hides the rowid behind it
         try:

@@ -146,7 +146,8 @@ def _inspect(snapshot: Snapshot) -> None:
     try:
         # SQLite's names are case-insensitive (DAILY_PRICES is daily_prices, "Ticker" is ticker), and so are
         # DuckDB's: only these comparisons need them in one case.
-        tables = {name.lower() for (name,) in con.execute("select name from sqlite_master where type = 'table'")}
+        listed = con.execute("select name from sqlite_master where type in ('table', 'view')")
+        tables = {name.lower() for (name,) in listed}
         for table, required in REQUIRED_COLUMNS.items():
             if table not in tables:
                 raise MigrationError(f"{snapshot.source} has no table {table}: is it Project Alpha's sector_etfs.db?")

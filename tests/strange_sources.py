@@ -499,3 +499,23 @@ def write_other_case_names(path) -> dict[str, int]:
     counts = _counts(con)
     con.close()
     return counts
+
+
+def write_views_in_place_of_tables(path) -> dict[str, int]:
+    """daily_prices and portfolio_v1_performance as views over tables of other names: the file's clients
+    read them alike, but a view's rowid reads as NULL on every row."""
+    con = _fresh(path)
+    con.executescript("""
+        CREATE TABLE prices_store (ticker TEXT NOT NULL, date TEXT NOT NULL, raw_close REAL, adj_close REAL,
+            volume INTEGER, PRIMARY KEY (ticker, date));
+        CREATE TABLE portfolio_store (date TEXT PRIMARY KEY, total_portfolio_value REAL,
+            daily_return_vs_spy REAL, cumulative_alpha REAL);
+        CREATE VIEW daily_prices AS SELECT * FROM prices_store;
+        CREATE VIEW portfolio_v1_performance AS SELECT * FROM portfolio_store;
+    """)
+    con.executemany("INSERT INTO prices_store VALUES (?, ?, ?, ?, ?)", real_like_rows()[:300])
+    con.executemany("INSERT INTO portfolio_store VALUES (?, ?, ?, ?)", portfolio_rows(10))
+    con.commit()
+    counts = _counts(con)
+    con.close()
+    return counts

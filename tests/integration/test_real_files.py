@@ -29,6 +29,7 @@ from tests.strange_sources import (
     write_other_case_names,
     write_real_like,
     write_unstorable_text,
+    write_views_in_place_of_tables,
     write_without_rowid,
 )
 
@@ -129,6 +130,26 @@ def test_tables_and_columns_named_in_other_cases_load_whole(database, tmp_path):
     assert_reconciled_with_the_file(summary, source)
     assert summary["loaded"] == counts
     assert not [w for w in summary["warnings"] if "ignored extra" in w], summary["warnings"]
+    assert_prices_match_the_file(source, database)
+
+
+def test_views_in_place_of_tables_are_numbered_and_synced(database, tmp_path):
+    """A view's rowid is NULL on every row: its rows are numbered by their values, as WITHOUT ROWID ones are."""
+    source = tmp_path / "views.db"
+    counts = write_views_in_place_of_tables(source)
+    result, summary = migrate_ok(source, database, tmp_path / "first.json")
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["loaded"] == counts
+    identity = "ordinal by (ticker, date, raw_close, adj_close, volume)"
+    assert summary["extract"]["daily_prices"]["row_identity"] == identity
+    assert f"rows identified by {identity}" in result.stdout
+    con = sqlite3.connect(source)
+    with con:
+        con.execute("insert into prices_store select ticker, '2026-01-05', 1.0, 1.0, 1 from prices_store limit 1")
+    con.close()
+    _, summary = migrate_ok(source, database, tmp_path / "sync.json")
+    assert_reconciled_with_the_file(summary, source)
+    assert summary["sync"]["daily_prices"]["inserted"] == 1
     assert_prices_match_the_file(source, database)
 
 
