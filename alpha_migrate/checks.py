@@ -51,6 +51,19 @@ def failed_checks(results) -> list[FailedCheck]:
     return failed
 
 
+def errored_nodes(results) -> list[str]:
+    """From a dbt invocation's results: each model, seed or hook that errored, with dbt's message in one
+    line ("Database Error in model daily_prices (...)", then PostgreSQL's reason), for an error line that
+    says why without the output above it."""
+    errored = []
+    for result in getattr(results, "results", None) or []:
+        if str(result.status) != "error":
+            continue
+        lines = [line.strip() for line in (result.message or "").splitlines()]
+        errored.append(": ".join(line for line in lines if line and not line.startswith("compiled code at")))
+    return errored
+
+
 def add_samples(con, checks: list[FailedCheck], redact) -> None:
     """A few failing rows of each check, read by running the check again (it selects its failing rows).
     `con` is in autocommit: a sample query that fails spoils nothing after it."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alpha_migrate.checks import ChecksFailed, failed_checks
+from alpha_migrate.checks import ChecksFailed, errored_nodes, failed_checks
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
 from alpha_migrate.paths import DBT_PROFILES_DIR, PROFILES_EXAMPLE, PROJECT_DIR
@@ -125,6 +125,7 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
                 raise ChecksFailed(checks, command[0])
             # dbt's message spans lines ("Database Error", then libpq's reason): the error is one line.
             detail = [line.strip() for line in target.redact(str(result.exception or "")).splitlines() if line.strip()]
+            detail = detail or [target.redact(node) for node in errored_nodes(result.result)[:1]]
             reason = f": {': '.join(detail)}" if detail else ": see its output above"
             raise MigrationError(f"dbt {command[0]} failed{reason}")
         return result

@@ -14,7 +14,7 @@ import pytest
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import INVOKE, copy_with_a_changed_day, digests, invoke, password_required, query
+from tests.conftest import INVOKE, copy_with_a_changed_day, digests, execute, invoke, password_required, query
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
@@ -108,6 +108,22 @@ def test_a_table_missing_a_required_column(migrated, tmp_path):
     )
     con.close()
     migrate_fails(migrated, path, "table daily_prices lacks column(s) volume")
+
+
+def test_a_target_table_not_partitioned_as_the_plan_says_is_named_and_kept(fresh_db, demo_sqlite):
+    """A daily_prices made by hand, unpartitioned: the one line says which model failed and PostgreSQL's
+    reason, not only "see its output above", and the table keeps its rows."""
+    execute(
+        fresh_db,
+        """create table daily_prices (ticker varchar(10) not null, date date not null, raw_close numeric(10, 4),
+               adj_close numeric(10, 4), volume bigint, primary key (ticker, date));
+           insert into daily_prices values ('XLK', '2020-01-02', 1, 1, 1)""",
+    )
+    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri())
+    assert_one_line_error(
+        result, "dbt build failed: Database Error in model daily_prices", 'table "daily_prices" is not partitioned'
+    )
+    assert query(fresh_db, "select ticker, date::text, volume from daily_prices") == [("XLK", "2020-01-02", 1)]
 
 
 def test_unreachable_server_never_shows_the_password(demo_sqlite, tmp_path):
