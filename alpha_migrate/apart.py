@@ -1,4 +1,5 @@
-"""A step of `invoke migrate` in a Python process of its own (the parity, the staging copy's read-back):
+"""A step of `invoke migrate` in a Python process of its own (the parity, the staging copy's read-back; dbt's
+steps have a protocol of their own, alpha_migrate/dbt_worker.py):
 started with the run's target and one JSON argument, it answers with one JSON line. The connection
 string travels in the child's environment, which only its owner can read, not in its command line,
 which anyone can."""
@@ -15,11 +16,20 @@ from alpha_migrate.errors import MigrationError
 _DSN_VARIABLE = "ALPHA_APART_DSN"
 
 
+def child_environment(target: Target) -> dict[str, str]:
+    """This process's environment, with the connection string for `child_target`."""
+    return {**os.environ, _DSN_VARIABLE: target.uri(show_password=True)}
+
+
+def child_target() -> Target:
+    return Target.parse(os.environ[_DSN_VARIABLE])
+
+
 def start(module: str, argument, target: Target) -> subprocess.Popen:
     """`python -m module ARGUMENT` (as JSON), its output captured."""
     return subprocess.Popen(
         [sys.executable, "-m", module, json.dumps(argument)],
-        env={**os.environ, _DSN_VARIABLE: target.uri(show_password=True)},
+        env=child_environment(target),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -53,7 +63,7 @@ def stop(process: subprocess.Popen) -> None:
 
 def serve(work: Callable[[Target, dict], dict]) -> None:
     """The child's side: print `work(target, argument)`, or the MigrationError it raised, as one JSON line."""
-    target = Target.parse(os.environ[_DSN_VARIABLE])
+    target = child_target()
     try:
         result = work(target, json.loads(sys.argv[1]))
     except MigrationError as exc:

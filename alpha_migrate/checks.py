@@ -23,7 +23,7 @@ class FailedCheck:
 
 class ChecksFailed(MigrationError):
     def __init__(self, checks: list[FailedCheck], command: str) -> None:
-        self.checks = checks
+        self.checks, self.command = checks, command
         super().__init__("; ".join(check.line() for check in checks) or f"dbt {command} failed")
 
 

@@ -21,7 +21,7 @@ class Console:
         self._log = None
 
     def open_log(self, path: Path) -> None:
-        """Appended to: the verification's own process writes into the same log."""
+        """Appended to: a run given an earlier run's report path keeps that run's log above its own."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self._log = path.open("a", encoding="utf-8")
 

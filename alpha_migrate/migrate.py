@@ -17,7 +17,8 @@ import psycopg2
 from alpha_migrate import embedded, mart_contents, quarantine, target_db
 from alpha_migrate.checks import ChecksFailed, add_samples, as_report
 from alpha_migrate.console import Console
-from alpha_migrate.dbt import LOADED_ROWS_VARIABLE, RUN_ID_VARIABLE, run_dbt
+from alpha_migrate.dbt import LOADED_ROWS_VARIABLE, RUN_ID_VARIABLE
+from alpha_migrate.dbt_worker import DbtWorker
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import Interrupted, MigrationError
 from alpha_migrate.extract import extract
@@ -25,7 +26,7 @@ from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.roles import ensure_roles
 from alpha_migrate.source import take_snapshot
 from alpha_migrate.source_check import ReadBack, check_staging_copy
-from alpha_migrate.verify import verify_apart
+from alpha_migrate.verify import verify
 from alpha_migrate.write_lock import write_lock
 
 DSN_ENV = "ALPHA_PG_DSN"
@@ -137,10 +138,11 @@ def migrate(options: Options, console: Console) -> dict:
             read_back = lock.enter_context(ReadBack(target, con, run_id, copied))
             dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
             run_env = {RUN_ID_VARIABLE: run_id, **held}
+            dbt_worker = lock.enter_context(DbtWorker(target))
 
             def dbt(*args: str, **more_env: str) -> None:
                 # dbt's node lines to the log, its error lines to the screen as well
-                run_dbt([*args, "--vars", dbt_vars], target, console.detail, {**run_env, **more_env}, console.say)
+                dbt_worker.run([*args, "--vars", dbt_vars], {**run_env, **more_env}, console.detail, console.say)
                 if interrupted.is_set():
                     raise KeyboardInterrupt
 
@@ -207,12 +209,19 @@ def migrate(options: Options, console: Console) -> dict:
                     raise _stopped_by_checks(exc, con, target, summary, published=True) from None
             # The reconciliation of step 5 stands: the publish changes no staging model.
             summary["loaded"] = {t: r["loaded"] for t, r in summary["reconciliation"].items()}
+            dbt_worker.close()  # before the parity: dbt's memory goes with its process
         with console.step("verify", "verify: risk-metric parity, SQLite against PostgreSQL"):
             if summary["classified"]["stg_daily_prices"]["incremental"]:
                 # Whole-history metrics would cost a full run again; the dbt tests checked what this sync published.
                 console.say("      skipped on a sync: the dbt tests checked what it published; `invoke verify` runs it")
             else:
-                summary["verify"] = verify_apart(options.sqlite, target, snapshot.path, log_path(report_path))
+                try:
+                    summary["verify"] = verify(options.sqlite, target, console, snapshot.path, after_migration=True)
+                except MigrationError:
+                    # Ctrl-C in DuckDB's query surfaces as its error, made this one: the operator asked to stop.
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt from None
+                    raise
         if options.roles:
             with console.step("roles", "roles: alpha_reader, alpha_bot, alpha_migrator"):
                 summary["roles"] = ensure_roles(target)

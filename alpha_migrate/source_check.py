@@ -78,10 +78,11 @@ class ReadBack:
     """The read-back of each raw staging table, begun as soon as the extract has written them, beside the
     transform, which only reads them: DuckDB's read (1.7-2 s alone at 5 million rows) fills what the
     transform leaves of the two cores, and a first load's transform and reconciliation took 1.2-1.8 s
-    less in two pairs of runs. In a process of its own, not a thread: dbt sets the process's environment
-    around each call, and a connection opened in a second thread meanwhile once crashed the process
-    (docs/performance.md). `copied`, per table from the extract: the file's digest, whether all
-    was copied, the changed blocks and their ranges. Reads back only those ranges when the write log
+    less in two pairs of runs. In a process of its own, not a thread: when dbt ran in the migrating process
+    it set the process's environment around each call, and a connection opened in a second thread
+    meanwhile once crashed the process (docs/performance.md); dbt has a process of its own now
+    (dbt_worker.py), and a thread was not tried since. `copied`, per table from the extract: the file's
+    digest, whether all was copied, the changed blocks and their ranges. Reads back only those ranges when the write log
     allows (raw_writes.py). A context manager: leaving it before found() stops the read."""
 
     def __init__(self, target: Target, con, run_id: str, copied: dict[str, dict]):

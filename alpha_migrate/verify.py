@@ -8,7 +8,7 @@ new database: one engine's arithmetic on both sides, so a difference is the data
 run of it took 8.3 s at a million rows, DuckDB's 2.) A metric fails when |source - target| exceeds the
 bound that the documented rounding of the prices allows (risk_metrics.py).
 
-At the end of `invoke migrate` (verify_apart) the source side comes from the staging models instead,
+At the end of `invoke migrate` (after_migration) the source side comes from the staging models instead,
 which carry each loaded row's value as read from the file: the run's reconciliation has just proven
 that copy equal to the snapshot, so the file is not read twice (STAGED_SOURCE_PRICES).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from alpha_migrate import apart, target_db
+from alpha_migrate import target_db
 from alpha_migrate.console import Console
 from alpha_migrate.dbt import run_dbt
 from alpha_migrate.dsn import Target
@@ -293,24 +293,3 @@ def verify(
     if problems:
         raise MigrationError(f"verification failed: {'; '.join(problems)}; report {report}")
     return result
-
-
-def verify_apart(sqlite: Path, target: Target, snapshot: Path, log: Path | None = None) -> dict:
-    """verify() after `invoke migrate`'s own dbt tests, in a fresh process: the migrating process holds
-    dbt by then (about 90 MB), and the parity's DuckDB and chart add 160 MB more, which together passed
-    the 300 MB the client may take. Its output is captured: on Ctrl-C it is stopped, silently, and the
-    operator reads one line from the migration."""
-    arguments = {"sqlite": str(sqlite), "snapshot": str(snapshot), "log": str(log) if log else None}
-    return apart.answer(apart.start("alpha_migrate.verify", arguments, target), target, "verification")
-
-
-def _verify_after_dbt_tests(target: Target, arguments: dict) -> dict:
-    console = Console(steps=0)
-    if arguments["log"]:
-        console.open_log(Path(arguments["log"]))
-    snapshot = Path(arguments["snapshot"])
-    return verify(Path(arguments["sqlite"]), target, console, snapshot=snapshot, after_migration=True)
-
-
-if __name__ == "__main__":
-    apart.serve(_verify_after_dbt_tests)
