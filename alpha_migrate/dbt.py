@@ -59,7 +59,7 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
 _manifests: dict[tuple, object] = {}
 
 
-def _shapes_a_parse(variable: str) -> bool:
+def shapes_a_parse(variable: str) -> bool:
     """The variables the project, its profile, dbt and libpq read (env_var() in profiles.example.yml,
     dbt_project.yml and the macros; DBT_* flags; PG*), but not those read only when dbt runs, which
     change at every run. Others change under a caller without changing the project: PYTEST_CURRENT_TEST
@@ -103,7 +103,7 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
     ensure_profiles()
     variables = {**dbt_environment(target), **(env or {})}
     vars_args = args[args.index("--vars") : args.index("--vars") + 2] if "--vars" in args else []
-    key = (tuple(sorted((k, v) for k, v in variables.items() if _shapes_a_parse(k))), tuple(vars_args))
+    key = (tuple(sorted((k, v) for k, v in variables.items() if shapes_a_parse(k))), tuple(vars_args))
 
     def show(event) -> None:
         if event.info.level in ("info", "warn", "error"):

@@ -10,6 +10,7 @@ it did when dbt ran in the migrating process. It runs in a session of its own, s
 reaches only the migrating process, which passes it on once and waits for dbt to stop.
 """
 
+import atexit
 import json
 import os
 import queue
@@ -22,8 +23,17 @@ from dataclasses import asdict
 
 from alpha_migrate import apart
 from alpha_migrate.checks import ChecksFailed, FailedCheck
+from alpha_migrate.dbt import shapes_a_parse
 from alpha_migrate.dsn import Target
 from alpha_migrate.errors import MigrationError
+
+# Set, a worker is kept at `close` for the next run of this process with the same target and environment,
+# dbt's import and parse with it, and ended at exit: for a process that runs many migrations, as the test
+# suite does in-process. The kept worker then holds dbt's memory while the parity runs; the oldest of more
+# than KEPT_AT_MOST is ended.
+KEEP_VARIABLE = "ALPHA_DBT_WORKER_KEEP"
+KEPT_AT_MOST = 2
+_kept: dict[tuple, tuple[subprocess.Popen, object]] = {}
 
 
 class DbtWorker:
@@ -31,11 +41,19 @@ class DbtWorker:
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self._errors = tempfile.TemporaryFile("w+")  # the worker's stray output, for a crash's last line
+        # A kept worker serves only a run that would start one with the same target and the same variables
+        # for dbt (those that shape its parse, dbt.py).
+        shaping = sorted((name, value) for name, value in os.environ.items() if shapes_a_parse(name))
+        self._key = (target.uri(show_password=True), tuple(shaping))
         self._process: subprocess.Popen | None = None
+        self._errors = None  # the worker's stray output, for a crash's last line
+        self._in_call = False
 
     def run(self, args: list[str], env: dict[str, str], echo, echo_errors) -> None:
         if self._process is None:
+            self._process, self._errors = _kept.pop(self._key, (None, None))
+        if self._process is None:
+            self._errors = tempfile.TemporaryFile("w+")
             self._process = subprocess.Popen(
                 [sys.executable, "-m", __name__],
                 stdin=subprocess.PIPE,
@@ -45,8 +63,12 @@ class DbtWorker:
                 env=apart.child_environment(self.target),
                 start_new_session=True,
             )
-        self._process.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
-        self._process.stdin.flush()
+        self._in_call = True  # until its answer is read: a worker left mid-call is not kept
+        try:
+            self._process.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
+            self._process.stdin.flush()
+        except OSError:  # the worker is gone: its errors say why
+            pass
         interrupts = 0
         while True:
             try:
@@ -64,28 +86,30 @@ class DbtWorker:
             message = json.loads(line)
             if "line" in message:
                 echo(message["line"])
-            elif "error_line" in message:
+                continue
+            if "error_line" in message:
                 echo_errors(message["error_line"])
-            elif interrupts or "interrupted" in message:
+                continue
+            self._in_call = False
+            if interrupts or "interrupted" in message:
                 raise KeyboardInterrupt
-            elif "checks" in message:
+            if "checks" in message:
                 raise ChecksFailed([FailedCheck(**check) for check in message["checks"]], message["command"])
-            elif "error" in message:
+            if "error" in message:
                 raise MigrationError(message["error"])
-            else:
-                return
+            return
 
     def close(self) -> None:
-        if self._process is not None:
-            self._process.stdin.close()  # the worker exits on it
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            self._process.stdout.close()
-            self._process = None
-        self._errors.close()
+        if self._process is None:
+            return
+        keep = os.environ.get(KEEP_VARIABLE) and not self._in_call and self._process.poll() is None
+        if keep and self._key not in _kept:
+            _kept[self._key] = (self._process, self._errors)
+            while len(_kept) > KEPT_AT_MOST:
+                _end(*_kept.pop(next(iter(_kept))))
+        else:
+            _end(self._process, self._errors)
+        self._process = self._errors = None
 
     def __enter__(self) -> "DbtWorker":
         return self
@@ -99,9 +123,29 @@ class DbtWorker:
         return self.target.redact(lines[-1] if lines else "no output")
 
 
+def _end(process: subprocess.Popen, errors) -> None:
+    try:
+        process.stdin.close()  # the worker exits on it
+    except OSError:
+        pass  # it is gone already, with a request unsent
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+    errors.close()
+
+
+@atexit.register
+def _end_kept() -> None:
+    while _kept:
+        _end(*_kept.popitem()[1])
+
+
 def _serve() -> None:
     """The worker's side: each request's dbt call, its lines, then its outcome."""
-    from alpha_migrate.dbt import run_dbt
+    from alpha_migrate.dbt import run_dbt  # dbt is imported here, in the worker only
 
     target = apart.child_target()
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)

@@ -25,6 +25,7 @@ import psycopg2
 import pytest
 
 from alpha_migrate import embedded
+from alpha_migrate.dbt_worker import KEEP_VARIABLE
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
 from alpha_migrate.rounding import within_rounding
@@ -41,6 +42,8 @@ PRICE_COLUMNS = [
 ]
 
 INVOKE = str(Path(sys.executable).with_name("invoke"))
+# The runs of a module in this process share one dbt process, its import and parse (3 s a run).
+os.environ[KEEP_VARIABLE] = "1"
 REAL_CSV_DIR = PROJECT_DIR / "tests" / "data" / "etf_prices"
 DEMO_END = "2026-11-24"
 

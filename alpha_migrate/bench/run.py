@@ -102,6 +102,7 @@ def measure_migrate(sqlite: Path, target: Target, logs: Path, name: str = "migra
         "load_seconds": round(sum(phases[p] for p in LOAD_PHASES), 2),
         "phases": phases,
         "peak_rss_mb": measured.peak_rss_mb,
+        "peak_tree_pss_mb": measured.peak_tree_pss_mb,
     }
 
 
@@ -143,7 +144,12 @@ def measure_peer(module: str, sqlite: Path, target: Target, years: range, logs: 
     con.close()
     if measured.returncode != 0:
         return {"error": measured.output.strip().splitlines()[-1] if measured.output.strip() else "failed"}
-    return {"seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb, "rows": rows}
+    return {
+        "seconds": measured.seconds,
+        "peak_rss_mb": measured.peak_rss_mb,
+        "peak_tree_pss_mb": measured.peak_tree_pss_mb,
+        "rows": rows,
+    }
 
 
 def machine(target: Target) -> dict:

@@ -1,0 +1,45 @@
+"""dbt's own process for a run's dbt calls (alpha_migrate/dbt_worker.py): one per run unless kept, gone with
+the run, and a crash of it is one line."""
+
+import pytest
+
+from alpha_migrate import dbt_worker
+from alpha_migrate.dbt_worker import KEEP_VARIABLE, DbtWorker
+from alpha_migrate.errors import MigrationError
+
+
+def ls(worker: DbtWorker) -> list[str]:
+    lines: list[str] = []
+    worker.run(["ls", "--resource-type", "model", "--output", "name"], {}, lines.append, lines.append)
+    return lines
+
+
+def test_a_run_ends_its_worker_at_close_unless_kept(fresh_db, monkeypatch):
+    monkeypatch.delenv(KEEP_VARIABLE)
+    with DbtWorker(fresh_db) as worker:
+        assert any("stg_daily_prices" in line for line in ls(worker))
+        process = worker._process
+        assert any("daily_prices" in line for line in ls(worker))
+        assert worker._process is process  # one process for all of a run's calls
+    assert process.poll() is not None and worker._key not in dbt_worker._kept
+
+    monkeypatch.setenv(KEEP_VARIABLE, "1")
+    with DbtWorker(fresh_db) as first:
+        ls(first)
+        kept = first._process
+    assert kept.poll() is None
+    with DbtWorker(fresh_db) as second:
+        ls(second)
+        assert second._process is kept  # dbt's import and parse served the next run too
+    dbt_worker._end_kept()
+    assert kept.poll() is not None and not dbt_worker._kept
+
+
+def test_a_worker_that_dies_is_one_line_and_not_kept(fresh_db):
+    with DbtWorker(fresh_db) as worker:
+        ls(worker)
+        worker._process.kill()
+        worker._process.wait()
+        with pytest.raises(MigrationError, match=r"^dbt stopped unexpectedly: "):
+            ls(worker)
+    assert worker._key not in dbt_worker._kept
