@@ -171,12 +171,7 @@ def write_without_rowid(path, *, portfolio_without_rowid: bool = False) -> dict[
         CREATE TABLE portfolio_v1_performance (date TEXT PRIMARY KEY, total_portfolio_value REAL,
             daily_return_vs_spy REAL, cumulative_alpha REAL){portfolio_suffix};
     """)
-    con.executemany("INSERT INTO daily_prices VALUES (?, ?, ?, ?, ?)", rows)
-    con.executemany("INSERT INTO portfolio_v1_performance VALUES (?, ?, ?, ?)", portfolio_rows(10))
-    con.commit()
-    counts = _counts(con)
-    con.close()
-    return counts
+    return _filled(con, rows)
 
 
 UNSTORABLE_PRICES = [
@@ -493,12 +488,7 @@ def write_other_case_names(path) -> dict[str, int]:
         CREATE TABLE Portfolio_V1_Performance ("DATE" TEXT PRIMARY KEY, "Total_Portfolio_Value" REAL,
             "Daily_Return_VS_SPY" REAL, "Cumulative_Alpha" REAL);
     """)
-    con.executemany("INSERT INTO daily_prices VALUES (?, ?, ?, ?, ?)", real_like_rows()[:500])
-    con.executemany("INSERT INTO portfolio_v1_performance VALUES (?, ?, ?, ?)", portfolio_rows(10))
-    con.commit()
-    counts = _counts(con)
-    con.close()
-    return counts
+    return _filled(con, real_like_rows()[:500])
 
 
 def write_views_in_place_of_tables(path) -> dict[str, int]:
@@ -513,8 +503,13 @@ def write_views_in_place_of_tables(path) -> dict[str, int]:
         CREATE VIEW daily_prices AS SELECT * FROM prices_store;
         CREATE VIEW portfolio_v1_performance AS SELECT * FROM portfolio_store;
     """)
-    con.executemany("INSERT INTO prices_store VALUES (?, ?, ?, ?, ?)", real_like_rows()[:300])
-    con.executemany("INSERT INTO portfolio_store VALUES (?, ?, ?, ?)", portfolio_rows(10))
+    return _filled(con, real_like_rows()[:300], "prices_store", "portfolio_store")
+
+
+def _filled(con, prices, prices_table="daily_prices", portfolio_table="portfolio_v1_performance") -> dict[str, int]:
+    """`prices` and ten portfolio days written into the tables of those names; SQLite's counts of the plan's."""
+    con.executemany(f"INSERT INTO {prices_table} VALUES (?, ?, ?, ?, ?)", prices)
+    con.executemany(f"INSERT INTO {portfolio_table} VALUES (?, ?, ?, ?)", portfolio_rows(10))
     con.commit()
     counts = _counts(con)
     con.close()

@@ -112,9 +112,14 @@ def test_without_rowid_tables_are_numbered_and_the_report_says_how(database, tmp
     assert summary["extract"]["daily_prices"]["row_identity"] == "ordinal by (ticker, date)"
     assert summary["extract"]["portfolio_v1_performance"]["row_identity"] == "ordinal by (date)"
     assert "rows identified by ordinal by (ticker, date)" in result.stdout
+    assert_a_new_day_syncs(source, "daily_prices", database, tmp_path)
+
+
+def assert_a_new_day_syncs(source, prices_table: str, database, tmp_path) -> None:
+    """One new row in the file: the sync inserts it, updates nothing, and reconciles with the file."""
     con = sqlite3.connect(source)
     with con:
-        con.execute("insert into daily_prices select ticker, '2026-01-05', 1.0, 1.0, 1 from daily_prices limit 1")
+        con.execute(f"insert into {prices_table} select ticker, '2026-01-05', 1.0, 1.0, 1 from {prices_table} limit 1")
     con.close()
     _, summary = migrate_ok(source, database, tmp_path / "sync.json")
     assert_reconciled_with_the_file(summary, source)
@@ -122,34 +127,30 @@ def test_without_rowid_tables_are_numbered_and_the_report_says_how(database, tmp
     assert summary["sync"]["daily_prices"]["updated"] == 0
 
 
-def test_tables_and_columns_named_in_other_cases_load_whole(database, tmp_path):
-    """DAILY_PRICES and "Ticker" are daily_prices and ticker to SQLite, as to the file's own clients."""
+def loaded_whole(write, database, tmp_path):
+    """The file `write` makes, migrated: every row SQLite counts loaded, reconciled with the file."""
     source = tmp_path / "sector_etfs.db"
-    counts = write_other_case_names(source)
-    _, summary = migrate_ok(source, database, tmp_path / "report.json")
+    counts = write(source)
+    result, summary = migrate_ok(source, database, tmp_path / "first.json")
     assert_reconciled_with_the_file(summary, source)
     assert summary["loaded"] == counts
+    return source, result, summary
+
+
+def test_tables_and_columns_named_in_other_cases_load_whole(database, tmp_path):
+    """DAILY_PRICES and "Ticker" are daily_prices and ticker to SQLite, as to the file's own clients."""
+    source, _, summary = loaded_whole(write_other_case_names, database, tmp_path)
     assert not [w for w in summary["warnings"] if "ignored extra" in w], summary["warnings"]
     assert_prices_match_the_file(source, database)
 
 
 def test_views_in_place_of_tables_are_numbered_and_synced(database, tmp_path):
     """A view's rowid is NULL on every row: its rows are numbered by their values, as WITHOUT ROWID ones are."""
-    source = tmp_path / "views.db"
-    counts = write_views_in_place_of_tables(source)
-    result, summary = migrate_ok(source, database, tmp_path / "first.json")
-    assert_reconciled_with_the_file(summary, source)
-    assert summary["loaded"] == counts
+    source, result, summary = loaded_whole(write_views_in_place_of_tables, database, tmp_path)
     identity = "ordinal by (ticker, date, raw_close, adj_close, volume)"
     assert summary["extract"]["daily_prices"]["row_identity"] == identity
     assert f"rows identified by {identity}" in result.stdout
-    con = sqlite3.connect(source)
-    with con:
-        con.execute("insert into prices_store select ticker, '2026-01-05', 1.0, 1.0, 1 from prices_store limit 1")
-    con.close()
-    _, summary = migrate_ok(source, database, tmp_path / "sync.json")
-    assert_reconciled_with_the_file(summary, source)
-    assert summary["sync"]["daily_prices"]["inserted"] == 1
+    assert_a_new_day_syncs(source, "prices_store", database, tmp_path)
     assert_prices_match_the_file(source, database)
 
 
