@@ -47,13 +47,44 @@ class DbtWorker:
         self._key = (target.uri(show_password=True), tuple(shaping))
         self._process: subprocess.Popen | None = None
         self._errors = None  # the worker's stray output, for a crash's last line
-        self._in_call = False
+        self._in_call = self._signalled = False
 
     def run(self, args: list[str], env: dict[str, str], echo, echo_errors) -> None:
         if self._process is None:
             self._process, self._errors = _kept.pop(self._key, (None, None))
         if self._process is None:
-            self._errors = tempfile.TemporaryFile("w+")
+            self._start()
+        # Until its answer is read: a worker left mid-call, or signalled, is not kept.
+        self._in_call, self._signalled = True, False
+        errors_from = os.fstat(self._errors.fileno()).st_size
+        try:
+            try:
+                self._process.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
+                self._process.stdin.flush()
+            except OSError:
+                pass  # the worker is gone: reading its answer says so
+            answer = self._answer(echo, echo_errors)
+        except BaseException:
+            # Leaving mid-call (a console that cannot be written to, ...): dbt must not go on publishing
+            # behind the run's back, so its process ends first and PostgreSQL rolls back what it began.
+            self._process.kill()
+            self._process.wait()
+            raise
+        self._in_call = False
+        if answer is None:
+            if self._signalled:
+                raise KeyboardInterrupt
+            raise MigrationError(f"dbt stopped unexpectedly: {self._errors_since(errors_from)}")
+        if self._signalled or "interrupted" in answer:
+            raise KeyboardInterrupt
+        if "checks" in answer:
+            raise ChecksFailed([FailedCheck(**check) for check in answer["checks"]], answer["command"])
+        if "error" in answer:
+            raise MigrationError(answer["error"])
+
+    def _start(self) -> None:
+        self._errors = tempfile.TemporaryFile("w+")
+        try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", __name__],
                 stdin=subprocess.PIPE,
@@ -63,47 +94,41 @@ class DbtWorker:
                 env=apart.child_environment(self.target),
                 start_new_session=True,
             )
-        self._in_call = True  # until its answer is read: a worker left mid-call is not kept
-        try:
-            self._process.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
-            self._process.stdin.flush()
-        except OSError:  # the worker is gone: its errors say why
-            pass
-        interrupts = 0
+        except BaseException:
+            self._errors.close()
+            self._errors = None
+            raise
+
+    def _answer(self, echo, echo_errors) -> dict | None:
+        """The worker's lines passed on until its answer; None if it ended without one. Ctrl-C anywhere in
+        here is passed on: once, dbt cancels its queries and answers; twice, the operator insists."""
         while True:
             try:
                 line = self._process.stdout.readline()
+                if not line:
+                    self._process.wait()
+                    return None
+                try:
+                    message = json.loads(line)
+                except ValueError:  # a line cut short: the worker was killed while writing it
+                    self._process.kill()
+                    self._process.wait()
+                    return None
+                if "line" in message:
+                    echo(message["line"])
+                elif "error_line" in message:
+                    echo_errors(message["error_line"])
+                else:
+                    return message
             except KeyboardInterrupt:
-                interrupts += 1
-                # Once: dbt cancels its queries and answers. Twice: the operator insists.
-                self._process.send_signal(signal.SIGINT if interrupts == 1 else signal.SIGKILL)
-                continue
-            if not line:
-                self._process.wait()
-                if interrupts:
-                    raise KeyboardInterrupt
-                raise MigrationError(f"dbt stopped unexpectedly: {self._last_error_line()}")
-            message = json.loads(line)
-            if "line" in message:
-                echo(message["line"])
-                continue
-            if "error_line" in message:
-                echo_errors(message["error_line"])
-                continue
-            self._in_call = False
-            if interrupts or "interrupted" in message:
-                raise KeyboardInterrupt
-            if "checks" in message:
-                raise ChecksFailed([FailedCheck(**check) for check in message["checks"]], message["command"])
-            if "error" in message:
-                raise MigrationError(message["error"])
-            return
+                self._process.send_signal(signal.SIGKILL if self._signalled else signal.SIGINT)
+                self._signalled = True
 
     def close(self) -> None:
         if self._process is None:
             return
-        keep = os.environ.get(KEEP_VARIABLE) and not self._in_call and self._process.poll() is None
-        if keep and self._key not in _kept:
+        settled = not self._in_call and not self._signalled and self._process.poll() is None
+        if os.environ.get(KEEP_VARIABLE) and settled and self._key not in _kept:
             _kept[self._key] = (self._process, self._errors)
             while len(_kept) > KEPT_AT_MOST:
                 _end(*_kept.pop(next(iter(_kept))))
@@ -117,10 +142,14 @@ class DbtWorker:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _last_error_line(self) -> str:
-        self._errors.seek(0)
+    def _errors_since(self, offset: int) -> str:
+        """The last line the worker wrote to its errors during this call, else how it ended."""
+        self._errors.seek(offset)
         lines = [line.strip() for line in self._errors.read().splitlines() if line.strip()]
-        return self.target.redact(lines[-1] if lines else "no output")
+        if lines:
+            return self.target.redact(lines[-1])
+        code = self._process.returncode
+        return f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
 
 
 def _end(process: subprocess.Popen, errors) -> None:
@@ -170,8 +199,10 @@ def _serve() -> None:
         answers.write(json.dumps(answer) + "\n")
 
     while True:
-        request = requests.get()
+        request = None
         try:
+            request = requests.get()
+            interrupted.clear()
             run_dbt(
                 request["args"],
                 target,
@@ -181,14 +212,15 @@ def _serve() -> None:
             )
             if interrupted.is_set():
                 raise KeyboardInterrupt
-            send(done=True)
+            answer = {"done": True}
         except ChecksFailed as exc:
-            send(checks=[asdict(check) for check in exc.checks], command=exc.command)
+            answer = {"checks": [asdict(check) for check in exc.checks], "command": exc.command}
         except MigrationError as exc:
-            send(error=str(exc))
+            answer = {"error": str(exc)}
         except KeyboardInterrupt:
-            send(interrupted=True)
-        interrupted.clear()
+            answer = {"interrupted": True}
+        if request is not None:  # a Ctrl-C between calls has no call to answer for
+            send(**answer)
 
 
 if __name__ == "__main__":

@@ -43,3 +43,32 @@ def test_a_worker_that_dies_is_one_line_and_not_kept(fresh_db):
         with pytest.raises(MigrationError, match=r"^dbt stopped unexpectedly: "):
             ls(worker)
     assert worker._key not in dbt_worker._kept
+
+
+def test_leaving_a_call_midway_ends_the_worker_first(fresh_db):
+    """A console that fails while dbt's lines come in: dbt must not go on behind the run's back."""
+
+    def failing(line: str) -> None:
+        raise OSError("the console went away")
+
+    with DbtWorker(fresh_db) as worker:
+        with pytest.raises(OSError):
+            worker.run(["ls", "--resource-type", "model", "--output", "name"], {}, failing, failing)
+        assert worker._process.poll() is not None
+
+
+def test_a_worker_given_ctrl_c_is_not_kept(fresh_db):
+    """Ctrl-C while its lines are echoed reaches the worker, the call ends as interrupted, and the worker
+    is not kept for the next run even where workers are kept."""
+    pressed = []
+
+    def interrupted_once(line: str) -> None:
+        if not pressed:
+            pressed.append(line)
+            raise KeyboardInterrupt
+
+    with DbtWorker(fresh_db) as worker:
+        with pytest.raises(KeyboardInterrupt):
+            worker.run(["ls", "--resource-type", "model", "--output", "name"], {}, interrupted_once, print)
+        process = worker._process
+    assert process.poll() is not None and worker._key not in dbt_worker._kept
