@@ -42,6 +42,15 @@ def check_server(con) -> str:
             f"PostgreSQL {version // 10000}.{version % 10000} is too old: the target must be PostgreSQL 16 or newer"
         )
     with con.cursor() as cur:
+        # DuckDB's postgres extension sends the file's UTF-8 text as is: in a LATIN1 database "٢" was stored
+        # as "Ù¢", and read back through DuckDB the same bytes, so the reconciliation could not tell.
+        cur.execute("show server_encoding")
+        encoding = cur.fetchone()[0]
+        if encoding != "UTF8":
+            raise MigrationError(
+                f"the target database's encoding is {encoding}, not UTF8: SQLite's text would be stored wrong;"
+                " create it with ENCODING 'UTF8' (createdb -E UTF8 -T template0 ...)"
+            )
         cur.execute("show server_version")
         return cur.fetchone()[0]
 

@@ -14,7 +14,17 @@ import pytest
 
 from alpha_migrate.dsn import Target
 from alpha_migrate.paths import PROJECT_DIR
-from tests.conftest import INVOKE, copy_with_a_changed_day, digests, execute, invoke, password_required, query
+from tests.conftest import (
+    INVOKE,
+    copy_with_a_changed_day,
+    create_database,
+    digests,
+    drop_database,
+    execute,
+    invoke,
+    password_required,
+    query,
+)
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
@@ -124,6 +134,17 @@ def test_a_target_table_not_partitioned_as_the_plan_says_is_named_and_kept(fresh
         result, "dbt build failed: Database Error in model daily_prices", 'table "daily_prices" is not partitioned'
     )
     assert query(fresh_db, "select ticker, date::text, volume from daily_prices") == [("XLK", "2020-01-02", 1)]
+
+
+def test_a_target_database_not_in_utf8_is_refused_before_any_write(admin_target, demo_sqlite):
+    """In a LATIN1 database the file's UTF-8 text was stored as mojibake, which the reconciliation, reading
+    the same bytes back, could not see."""
+    target = create_database(admin_target, options="encoding 'LATIN1' locale 'C' template template0")
+    try:
+        migrate_fails(target, demo_sqlite, "the target database's encoding is LATIN1, not UTF8", "ENCODING 'UTF8'")
+        assert query(target, "select count(*) from pg_namespace where nspname in ('staging', 'reference')") == [(0,)]
+    finally:
+        drop_database(admin_target, target)
 
 
 def test_unreachable_server_never_shows_the_password(demo_sqlite, tmp_path):
