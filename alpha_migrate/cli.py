@@ -18,7 +18,7 @@ def guarded(action: Callable[[], object], debug: bool = False) -> object:
     except MigrationError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}{_advice(str(exc))}", file=sys.stderr)
         raise Exit(code=1) from None
     except KeyboardInterrupt:
         # A migration says itself whether it had published (Interrupted, above).
@@ -33,3 +33,17 @@ def guarded(action: Callable[[], object], debug: bool = False) -> object:
             file=sys.stderr,
         )
         raise Exit(code=1) from None
+
+
+# PostgreSQL's reasons that a setting of the target's, not the data, stopped the run, with what to do. The
+# text is PostgreSQL's own, however it reached us (DuckDB's extension, dbt, psycopg2).
+_SETTING_ADVICE = {
+    "canceling statement due to statement timeout": (
+        "the target's statement_timeout ended a bulk statement: run with PGOPTIONS='-c statement_timeout=0',"
+        " which every session of the run reads, or as a role without one"
+    ),
+}
+
+
+def _advice(message: str) -> str:
+    return "".join(f" ({advice})" for reason, advice in _SETTING_ADVICE.items() if reason in message)
