@@ -28,6 +28,11 @@ def connect(
             f"cannot connect to PostgreSQL at {target.masked}: {reason[-1] if reason else exc}; "
             "check --dsn / ALPHA_PG_DSN"
         ) from exc
+    # The run's own sessions wait, idle, while its other steps work (the write lock's for the whole run): a
+    # server's idle_session_timeout ended them mid-run, and with the lock's session the lock, silently.
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute("set idle_session_timeout = 0")
     con.autocommit = autocommit
     try:
         yield con

@@ -6,10 +6,20 @@ import datetime as dt
 import subprocess
 import time
 
+import psycopg2
 import pytest
 
-from alpha_migrate.write_lock import write_lock
-from tests.conftest import INVOKE, analyst_dbt_test, copy_with_a_changed_day, digests, invoke, query
+from alpha_migrate.write_lock import holder, write_lock
+from tests.conftest import (
+    INVOKE,
+    analyst_dbt_test,
+    copy_with_a_changed_day,
+    digests,
+    execute,
+    invoke,
+    migrate_ok,
+    query,
+)
 
 NO_WAIT = {"ALPHA_LOCK_WAIT_SECONDS": "2"}
 HOLDER = "alpha invoke migrate (user "
@@ -80,3 +90,19 @@ def test_two_writers_started_together_both_finish_one_after_the_other(migrated_d
     synced = query(migrated_db, "select updated from staging.sync_runs where table_name = 'daily_prices'")
     assert sorted(synced) == [(0,), (0,), (12,)] or (12,) in synced, synced
     assert "daily_prices_" + str(dt.date.today().year + 3) in outputs[1], outputs[1]
+
+
+def test_the_lock_and_the_run_outlast_a_servers_idle_session_timeout(fresh_db, demo_sqlite, tmp_path):
+    """The run's sessions wait, idle, while dbt works: a database's idle_session_timeout of one second ended
+    them mid-run, the write lock's with them, until the run turned it off for its own sessions."""
+    execute(fresh_db, f"alter database \"{fresh_db.params['dbname']}\" set idle_session_timeout = '1s'")
+    _, summary = migrate_ok(demo_sqlite, fresh_db, tmp_path / "report.json")
+    assert summary["status"] == "ok" and summary["loaded"] == summary["source"]
+    assert summary["phases"]["transform"] > 1  # the lock's session idled longer than the timeout
+    with write_lock(fresh_db, "invoke migrate"):
+        time.sleep(1.5)
+        con = psycopg2.connect(fresh_db.libpq())
+        try:
+            assert holder(con).startswith(HOLDER)  # still held after a second and a half of idling
+        finally:
+            con.close()
