@@ -1,5 +1,5 @@
-"""A step of `invoke migrate` in a Python process of its own (the parity, the staging copy's read-back; dbt's
-steps have a protocol of their own, alpha_migrate/dbt_worker.py):
+"""A step of `invoke migrate` in a Python process of its own (the staging copy's read-back; dbt's steps have
+a protocol of their own, alpha_migrate/dbt_worker.py, and share this module's connection string):
 started with the run's target and one JSON argument, it answers with one JSON line. The connection
 string travels in the child's environment, which only its owner can read, not in its command line,
 which anyone can."""

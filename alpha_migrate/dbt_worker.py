@@ -25,7 +25,7 @@ from alpha_migrate import apart
 from alpha_migrate.checks import ChecksFailed, FailedCheck
 from alpha_migrate.dbt import shapes_a_parse
 from alpha_migrate.dsn import Target
-from alpha_migrate.errors import MigrationError
+from alpha_migrate.errors import MigrationError, remembered_interrupts
 
 # Set, a worker is kept at `close` for the next run of this process with the same target and environment,
 # dbt's import and parse with it, and ended at exit: for a process that runs many migrations, as the test
@@ -67,8 +67,7 @@ class DbtWorker:
         except BaseException:
             # Leaving mid-call (a console that cannot be written to, ...): dbt must not go on publishing
             # behind the run's back, so its process ends first and PostgreSQL rolls back what it began.
-            self._process.kill()
-            self._process.wait()
+            self._kill()
             raise
         self._in_call = False
         if answer is None:
@@ -111,8 +110,7 @@ class DbtWorker:
                 try:
                     message = json.loads(line)
                 except ValueError:  # a line cut short: the worker was killed while writing it
-                    self._process.kill()
-                    self._process.wait()
+                    self._kill()
                     return None
                 if "line" in message:
                     echo(message["line"])
@@ -123,6 +121,10 @@ class DbtWorker:
             except KeyboardInterrupt:
                 self._process.send_signal(signal.SIGKILL if self._signalled else signal.SIGINT)
                 self._signalled = True
+
+    def _kill(self) -> None:
+        self._process.kill()
+        self._process.wait()
 
     def close(self) -> None:
         if self._process is None:
@@ -187,40 +189,34 @@ def _serve() -> None:
         os._exit(0)  # the migrating process closed the pipe, or is gone
 
     threading.Thread(target=read_requests, daemon=True).start()
-    interrupted = threading.Event()
-
-    def on_interrupt(signum, frame) -> None:
-        interrupted.set()  # remembered: a library's broad `except` may swallow the KeyboardInterrupt
-        signal.default_int_handler(signum, frame)
-
-    signal.signal(signal.SIGINT, on_interrupt)
 
     def send(**answer) -> None:
         answers.write(json.dumps(answer) + "\n")
 
-    while True:
-        request = None
-        try:
-            request = requests.get()
-            interrupted.clear()
-            run_dbt(
-                request["args"],
-                target,
-                lambda line: send(line=line),
-                request["env"],
-                lambda line: send(error_line=line),
-            )
-            if interrupted.is_set():
-                raise KeyboardInterrupt
-            answer = {"done": True}
-        except ChecksFailed as exc:
-            answer = {"checks": [asdict(check) for check in exc.checks], "command": exc.command}
-        except MigrationError as exc:
-            answer = {"error": str(exc)}
-        except KeyboardInterrupt:
-            answer = {"interrupted": True}
-        if request is not None:  # a Ctrl-C between calls has no call to answer for
-            send(**answer)
+    with remembered_interrupts() as interrupted:
+        while True:
+            request = None
+            try:
+                request = requests.get()
+                interrupted.clear()
+                run_dbt(
+                    request["args"],
+                    target,
+                    lambda line: send(line=line),
+                    request["env"],
+                    lambda line: send(error_line=line),
+                )
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
+                answer = {"done": True}
+            except ChecksFailed as exc:
+                answer = {"checks": [asdict(check) for check in exc.checks], "command": exc.command}
+            except MigrationError as exc:
+                answer = {"error": str(exc)}
+            except KeyboardInterrupt:
+                answer = {"interrupted": True}
+            if request is not None:  # a Ctrl-C between calls has no call to answer for
+                send(**answer)
 
 
 if __name__ == "__main__":

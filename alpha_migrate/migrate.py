@@ -3,12 +3,9 @@
 import datetime as dt
 import json
 import os
-import signal
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from alpha_migrate.console import Console
 from alpha_migrate.dbt import LOADED_ROWS_VARIABLE, RUN_ID_VARIABLE
 from alpha_migrate.dbt_worker import DbtWorker
 from alpha_migrate.dsn import Target
-from alpha_migrate.errors import Interrupted, MigrationError
+from alpha_migrate.errors import Interrupted, MigrationError, remembered_interrupts
 from alpha_migrate.extract import extract
 from alpha_migrate.paths import REPORTS_DIR, SNAPSHOT_DIR
 from alpha_migrate.roles import ensure_roles
@@ -69,27 +66,6 @@ def log_path(report: Path) -> Path:
     return report.with_suffix(".run.log" if report.suffix == ".log" else ".log")
 
 
-@contextmanager
-def _remembered_interrupts() -> Iterator[threading.Event]:
-    """Ctrl-C raises KeyboardInterrupt wherever Python is, and a library's broad `except` can swallow it
-    (a run under load once went on to its end). Remembered here as well, it stops the run at its next
-    dbt call at the latest."""
-    pressed = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield pressed
-        return
-
-    def on_interrupt(signum, frame) -> None:
-        pressed.set()
-        signal.default_int_handler(signum, frame)
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield pressed
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def migrate(options: Options, console: Console) -> dict:
     started = time.perf_counter()
     run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -98,7 +74,7 @@ def migrate(options: Options, console: Console) -> dict:
     summary: dict = {"status": "failed", "run_id": run_id, "source": {}, "loaded": {}}
     target = snapshot = None
     lock = ExitStack()
-    interrupted = lock.enter_context(_remembered_interrupts())
+    interrupted = lock.enter_context(remembered_interrupts())
     try:
         with console.step("connect", "connecting to PostgreSQL (16 or newer)"):
             target, is_embedded = resolve_target(options.dsn)
