@@ -91,13 +91,13 @@ def create_database(
     """A new database, empty or holding what `template` holds (a file copy, far quicker than migrating
     again), with CREATE DATABASE's further `options`. A `name` is dropped first if it exists."""
     name = name or f"alpha_test_{uuid.uuid4().hex[:10]}"
-    copy_of = f' template "{template.params["dbname"]}"' if template else ""
-    copy_of += f" {options}" if options else ""
+    clauses = f' template "{template.params["dbname"]}"' if template else ""
+    clauses += f" {options}" if options else ""
     con = psycopg2.connect(admin.libpq())
     con.autocommit = True
     with con.cursor() as cur:
         cur.execute(f'drop database if exists "{name}" with (force)')
-        cur.execute(f'create database "{name}"{copy_of}')
+        cur.execute(f'create database "{name}"{clauses}')
     con.close()
     return Target({**admin.params, "dbname": name})
 

@@ -6,9 +6,9 @@ import datetime as dt
 import subprocess
 import time
 
-import psycopg2
 import pytest
 
+from alpha_migrate import target_db
 from alpha_migrate.write_lock import holder, write_lock
 from tests.conftest import (
     INVOKE,
@@ -101,8 +101,5 @@ def test_the_lock_and_the_run_outlast_a_servers_idle_session_timeout(fresh_db, d
     assert summary["phases"]["transform"] > 1  # the lock's session idled longer than the timeout
     with write_lock(fresh_db, "invoke migrate"):
         time.sleep(1.5)
-        con = psycopg2.connect(fresh_db.libpq())
-        try:
+        with target_db.connect(fresh_db) as con:
             assert holder(con).startswith(HOLDER)  # still held after a second and a half of idling
-        finally:
-            con.close()
