@@ -191,24 +191,21 @@ def migrate(options: Options, console: Console) -> dict:
                 # Whole-history metrics would cost a full run again; the dbt tests checked what this sync published.
                 console.say("      skipped on a sync: the dbt tests checked what it published; `invoke verify` runs it")
             else:
-                try:
-                    summary["verify"] = verify(options.sqlite, target, console, snapshot.path, after_migration=True)
-                except MigrationError:
-                    # Ctrl-C in DuckDB's query surfaces as its error, made this one: the operator asked to stop.
-                    if interrupted.is_set():
-                        raise KeyboardInterrupt from None
-                    raise
+                summary["verify"] = verify(options.sqlite, target, console, snapshot.path, after_migration=True)
         if options.roles:
             with console.step("roles", "roles: alpha_reader, alpha_bot, alpha_migrator"):
                 summary["roles"] = ensure_roles(target)
         summary["status"] = "ok"
         return summary
-    except MigrationError as exc:
-        summary["error"] = target.redact(str(exc)) if target else str(exc)
+    except BaseException as exc:
+        # Ctrl-C may surface as a library's own error instead (DuckDB's "RuntimeError: Query interrupted"
+        # while it loads an extension, its InterruptException in a query): the operator asked to stop.
+        if isinstance(exc, KeyboardInterrupt) or interrupted.is_set():
+            summary["error"] = _interrupted(target, run_id)
+            raise Interrupted(summary["error"]) from None
+        if isinstance(exc, MigrationError):
+            summary["error"] = target.redact(str(exc)) if target else str(exc)
         raise
-    except KeyboardInterrupt:
-        summary["error"] = _interrupted(target, run_id)
-        raise Interrupted(summary["error"]) from None
     finally:
         lock.close()
         if snapshot is not None:

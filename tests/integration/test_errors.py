@@ -2,6 +2,7 @@
 and the target exactly as it was (catalog, row counts, contents)."""
 
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -309,3 +310,21 @@ def test_ctrl_c_says_whether_the_run_had_published(migrated_db, demo_sqlite, tmp
         "error: interrupted after the publish: the target tables hold this run's rows; its checks did not finish",
     )
     assert digests(migrated_db)[0] != before[0] and digests(migrated_db)[1] == before[1]
+
+
+def test_ctrl_c_a_library_turns_into_its_own_error_is_still_an_interruption(fresh_db, demo_sqlite, monkeypatch):
+    """DuckDB, loading an extension when Ctrl-C comes, raises `RuntimeError: Query interrupted` instead of
+    KeyboardInterrupt: the run still says it was interrupted, and whether it had published."""
+
+    def parity_pressed(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            raise RuntimeError("Query interrupted") from None
+
+    monkeypatch.setattr("alpha_migrate.migrate.verify", parity_pressed)
+    result = invoke("migrate", "--sqlite", str(demo_sqlite), "--dsn", fresh_db.uri())
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: interrupted after the publish: the target tables hold this run's rows; its checks did not finish"
+    ]
