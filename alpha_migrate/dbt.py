@@ -89,9 +89,17 @@ def _install_cheap_behavior_flag_source() -> None:
     behavior_flags.BehaviorFlagRendered._default_source = staticmethod(_behavior_flag_source)
 
 
-def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | None = None, echo_errors=None) -> None:
+def run_dbt(
+    args: list[str],
+    target: Target,
+    echo=print,
+    env: dict[str, str] | None = None,
+    echo_errors=None,
+    parse_only: bool = False,
+) -> None:
     """Run `dbt ARGS` (with `env` added to its environment), echoing its lines indented (its error lines
-    through `echo_errors`, when given); raise MigrationError when it fails.
+    through `echo_errors`, when given); raise MigrationError when it fails. `parse_only`: only parse the
+    project for the calls to come with the same `--vars` and environment.
 
     In this process, not as a command: a dbt command spends 3 s importing dbt and 1 to 3 s parsing the
     project before it does anything, and a sync makes three calls that each do seconds of work. The
@@ -133,4 +141,5 @@ def run_dbt(args: list[str], target: Target, echo=print, env: dict[str, str] | N
     with environment(variables):
         if key not in _manifests:
             _manifests[key] = invoke(["parse", *vars_args]).result
-        invoke(args, _manifests[key])
+        if not parse_only:
+            invoke(args, _manifests[key])

@@ -37,7 +37,9 @@ _kept: dict[tuple, tuple[subprocess.Popen, object]] = {}
 
 
 class DbtWorker:
-    """The migrating process's side. `run` as `run_dbt`; `close` when the run's dbt calls are done."""
+    """The migrating process's side. `run` as `run_dbt`; `close` when the run's dbt calls are done. `prepare`
+    starts the worker's import of dbt and parse of the project while the run does other work: its outcome
+    is read, and its lines echoed, by the next `run`."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -47,22 +49,37 @@ class DbtWorker:
         self._key = (target.uri(show_password=True), tuple(shaping))
         self._process: subprocess.Popen | None = None
         self._errors = None  # the worker's stray output, for a crash's last line
-        self._in_call = self._signalled = False
+        self._in_call = self._signalled = self._prepared = False
+        self._errors_from = 0
+
+    def prepare(self, args: list[str], env: dict[str, str]) -> None:
+        """Parse the project for calls with these `--vars` (in `args`) and `env`, without waiting."""
+        self._send({"args": args, "env": env, "parse_only": True})
+        self._prepared = True
 
     def run(self, args: list[str], env: dict[str, str], echo, echo_errors) -> None:
+        if self._prepared:
+            self._prepared = False
+            self._receive(echo, echo_errors)
+        self._send({"args": args, "env": env})
+        self._receive(echo, echo_errors)
+
+    def _send(self, request: dict) -> None:
         if self._process is None:
             self._process, self._errors = _kept.pop(self._key, (None, None))
         if self._process is None:
             self._start()
         # Until its answer is read: a worker left mid-call, or signalled, is not kept.
         self._in_call, self._signalled = True, False
-        errors_from = os.fstat(self._errors.fileno()).st_size
+        self._errors_from = os.fstat(self._errors.fileno()).st_size
         try:
-            try:
-                self._process.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
-                self._process.stdin.flush()
-            except OSError:
-                pass  # the worker is gone: reading its answer says so
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+        except OSError:
+            pass  # the worker is gone: reading its answer says so
+
+    def _receive(self, echo, echo_errors) -> None:
+        try:
             answer = self._answer(echo, echo_errors)
         except BaseException:
             # Leaving mid-call (a console that cannot be written to, ...): dbt must not go on publishing
@@ -73,7 +90,7 @@ class DbtWorker:
         if answer is None:
             if self._signalled:
                 raise KeyboardInterrupt
-            raise MigrationError(f"dbt stopped unexpectedly: {self._errors_since(errors_from)}")
+            raise MigrationError(f"dbt stopped unexpectedly: {self._errors_since(self._errors_from)}")
         if self._signalled or "interrupted" in answer:
             raise KeyboardInterrupt
         if "checks" in answer:
@@ -205,6 +222,7 @@ def _serve() -> None:
                     lambda line: send(line=line),
                     request["env"],
                     lambda line: send(error_line=line),
+                    request.get("parse_only", False),
                 )
                 if interrupted.is_set():
                     raise KeyboardInterrupt

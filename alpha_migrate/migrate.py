@@ -86,6 +86,11 @@ def migrate(options: Options, console: Console) -> dict:
             console.say(f"      {target.masked} (PostgreSQL {summary['server_version']})")
             # Held through verify and roles: no other writer between this run's extract and its end.
             held = lock.enter_context(write_lock(target, "invoke migrate"))
+            dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
+            run_env = {RUN_ID_VARIABLE: run_id, **held}
+            dbt_worker = lock.enter_context(DbtWorker(target))
+            # dbt's import and parse (about 3 s) go on beside the snapshot and the extract.
+            dbt_worker.prepare(["--vars", dbt_vars], run_env)
             with console.step("snapshot", f"snapshot of {options.sqlite} (copied in one SQLite read transaction)"):
                 snapshot = take_snapshot(options.sqlite, SNAPSHOT_DIR)
                 summary.update(
@@ -112,9 +117,6 @@ def migrate(options: Options, console: Console) -> dict:
                     )
                     console.say(f"      {table}: copied {how}, {staged['rows_copied']:,} rows{identity}")
             read_back = lock.enter_context(ReadBack(target, con, run_id, copied))
-            dbt_vars = json.dumps({"max_rejects": options.max_rejects, "mirror": options.mirror, "publish": "deferred"})
-            run_env = {RUN_ID_VARIABLE: run_id, **held}
-            dbt_worker = lock.enter_context(DbtWorker(target))
 
             def dbt(*args: str, **more_env: str) -> None:
                 # dbt's node lines to the log, its error lines to the screen as well

@@ -72,3 +72,27 @@ def test_a_worker_given_ctrl_c_is_not_kept(fresh_db):
             worker.run(["ls", "--resource-type", "model", "--output", "name"], {}, interrupted_once, print)
         process = worker._process
     assert process.poll() is not None and worker._key not in dbt_worker._kept
+
+
+def test_a_prepared_parse_is_answered_before_the_next_call(fresh_db):
+    """`prepare` does not wait; the next call reads its answer first, so each call gets its own lines."""
+    with DbtWorker(fresh_db) as worker:
+        worker.prepare(["--vars", "{}"], {})
+        assert any("stg_daily_prices" in line for line in ls(worker))
+        assert any("stg_daily_prices" in line for line in ls(worker))
+
+
+def test_a_failed_prepared_parse_stops_the_next_call(fresh_db):
+    with DbtWorker(fresh_db) as worker:
+        worker.prepare(["--vars", "{not yaml"], {})
+        with pytest.raises(MigrationError, match=r"^dbt parse failed: "):
+            ls(worker)
+
+
+def test_a_worker_left_parsing_is_ended_not_kept(fresh_db, monkeypatch):
+    """A run that fails before its first dbt call (say, in the extract) leaves its worker parsing."""
+    monkeypatch.setenv(KEEP_VARIABLE, "1")
+    with DbtWorker(fresh_db) as worker:
+        worker.prepare(["--vars", "{}"], {})
+        process = worker._process
+    assert process.poll() is not None and worker._key not in dbt_worker._kept
