@@ -78,7 +78,7 @@ def take_snapshot(source: Path, snapshot_dir: Path) -> Snapshot:
             src.close()
     except sqlite3.DatabaseError as exc:
         partial.unlink(missing_ok=True)
-        raise MigrationError(f"{source} is not a readable SQLite database ({exc})") from exc
+        raise _unreadable(source, exc) from exc
     except BaseException:  # a failed copy, or Ctrl-C during it: no partial copy of the whole file stays
         partial.unlink(missing_ok=True)
         raise
@@ -161,11 +161,25 @@ def _inspect(snapshot: Snapshot) -> None:
                 snapshot.warnings.append(f"ignored extra column(s) in {table}: {', '.join(extra)}")
             snapshot.plan_typed[table] = is_plan_typed(declared, table)
             snapshot.identity[table] = row_identity(con, table)
-            snapshot.rows[table] = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+            # Not through an index: SQLite counts by the smallest one, which may sort by a collation the
+            # application that wrote the file defined and this process cannot load.
+            snapshot.rows[table] = con.execute(f'select count(*) from "{table}" not indexed').fetchone()[0]
         extra_tables = sorted(t for t in tables - REQUIRED_COLUMNS.keys() if not t.startswith("sqlite_"))
         if extra_tables:
             snapshot.warnings.append(f"ignored extra table(s): {', '.join(extra_tables)}")
     except sqlite3.DatabaseError as exc:
-        raise MigrationError(f"{snapshot.source} is not a readable SQLite database ({exc})") from exc
+        raise _unreadable(snapshot.source, exc) from exc
     finally:
         con.close()
+
+
+def _unreadable(source: Path, exc: sqlite3.DatabaseError) -> MigrationError:
+    missing_collation = "no such collation sequence: "
+    if str(exc).startswith(missing_collation):
+        # Defined by the application that wrote the file, in its own code: no other program can load it.
+        name = str(exc).removeprefix(missing_collation)
+        return MigrationError(
+            f"{source}: reading it needs the collation {name}, which the application that wrote it defines; "
+            f"migrate a copy in which the views and indexes that use {name} are dropped"
+        )
+    return MigrationError(f"{source} is not a readable SQLite database ({exc})")

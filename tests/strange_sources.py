@@ -506,6 +506,35 @@ def write_views_in_place_of_tables(path) -> dict[str, int]:
     return _filled(con, real_like_rows()[:300], "prices_store", "portfolio_store")
 
 
+WRITERS_COLLATION = "writers_order"
+
+
+def connect_as_writer(path) -> sqlite3.Connection:
+    """The file as its own application opens it: with the collation it defines in its code."""
+    con = sqlite3.connect(path)
+    con.create_collation(WRITERS_COLLATION, lambda a, b: (a > b) - (a < b))
+    return con
+
+
+def write_writers_own_collation(path, *, under_views: bool = False) -> dict[str, int]:
+    """Indexes in a collation the writing application defines (WRITERS_COLLATION): SQLite counts a table
+    by its smallest index, which no other program can then read. `under_views`: the plan's tables are
+    views over the indexed ones (write_views_in_place_of_tables)."""
+    if under_views:
+        write_views_in_place_of_tables(path)
+        tables = ("prices_store", "portfolio_store")
+    else:
+        write_real_like(path)
+        tables = TABLES
+    con = connect_as_writer(path)
+    with con:
+        con.execute(f"CREATE INDEX prices_by_ticker ON {tables[0]} (ticker COLLATE {WRITERS_COLLATION})")
+        con.execute(f"CREATE INDEX portfolio_by_date ON {tables[1]} (date COLLATE {WRITERS_COLLATION})")
+    counts = _counts(con)
+    con.close()
+    return counts
+
+
 def _filled(con, prices, prices_table="daily_prices", portfolio_table="portfolio_v1_performance") -> dict[str, int]:
     """`prices` and ten portfolio days written into the tables of those names; SQLite's counts of the plan's."""
     con.executemany(f"INSERT INTO {prices_table} VALUES (?, ?, ?, ?, ?)", prices)

@@ -26,6 +26,7 @@ from tests.conftest import (
     password_required,
     query,
 )
+from tests.strange_sources import WRITERS_COLLATION, write_writers_own_collation
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
@@ -98,6 +99,19 @@ def test_a_sqlite_file_with_a_corrupt_header(migrated, demo_sqlite, tmp_path):
     data[:16] = b"not sqlite at all"[:16]
     corrupt.write_bytes(bytes(data))
     migrate_fails(migrated, corrupt, "is not a readable SQLite database")
+
+
+def test_views_over_indexes_in_the_writers_own_collation_say_what_to_drop(migrated, tmp_path):
+    """Counting a view's rows goes through its tables' indexes, which need the writing application's own
+    collation: the run cannot read them, and says which collation and what a copy must drop."""
+    source = tmp_path / "sector_etfs.db"
+    write_writers_own_collation(source, under_views=True)
+    migrate_fails(
+        migrated,
+        source,
+        f"needs the collation {WRITERS_COLLATION}",
+        f"a copy in which the views and indexes that use {WRITERS_COLLATION} are dropped",
+    )
 
 
 def test_a_database_without_the_portfolio_table(migrated, tmp_path):

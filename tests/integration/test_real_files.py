@@ -25,19 +25,21 @@ from tests.strange_sources import (
     HUGE_ROWIDS,
     NEGATIVE_ROWIDS,
     SPARSE_ROWIDS,
+    connect_as_writer,
     write_negative_rowids,
     write_other_case_names,
     write_real_like,
     write_unstorable_text,
     write_views_in_place_of_tables,
     write_without_rowid,
+    write_writers_own_collation,
 )
 
 TABLES = ("daily_prices", "portfolio_v1_performance")
 
 
 def sqlite_count(path, table: str, where: str = "true") -> int:
-    con = sqlite3.connect(path)
+    con = connect_as_writer(path)
     try:
         return con.execute(f"select count(*) from {table} where {where}").fetchone()[0]
     finally:
@@ -117,7 +119,7 @@ def test_without_rowid_tables_are_numbered_and_the_report_says_how(database, tmp
 
 def assert_a_new_day_syncs(source, prices_table: str, database, tmp_path) -> None:
     """One new row in the file: the sync inserts it, updates nothing, and reconciles with the file."""
-    con = sqlite3.connect(source)
+    con = connect_as_writer(source)
     with con:
         con.execute(f"insert into {prices_table} select ticker, '2026-01-05', 1.0, 1.0, 1 from {prices_table} limit 1")
     con.close()
@@ -151,6 +153,13 @@ def test_views_in_place_of_tables_are_numbered_and_synced(database, tmp_path):
     assert summary["extract"]["daily_prices"]["row_identity"] == identity
     assert f"rows identified by {identity}" in result.stdout
     assert_a_new_day_syncs(source, "prices_store", database, tmp_path)
+    assert_prices_match_the_file(source, database)
+
+
+def test_indexes_in_the_writers_own_collation_load_whole_and_sync(database, tmp_path):
+    """SQLite counts a table by its smallest index, here one that only the writing application can read."""
+    source, _, _ = loaded_whole(write_writers_own_collation, database, tmp_path)
+    assert_a_new_day_syncs(source, "daily_prices", database, tmp_path)
     assert_prices_match_the_file(source, database)
 
 
