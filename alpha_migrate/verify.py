@@ -87,11 +87,16 @@ def _source_rows(tables: dict[str, tuple[str, str]], table: str, value: str) -> 
     migration normalised them (joined by rowid to its staging model), merged copies and rejects left out."""
     relation, rowid = tables[table]
     series = "staged.ticker" if table == "daily_prices" else f"'{PORTFOLIO}'"
+    price = f"source.{value}"
+    if rowid == "sqlite_rowid":
+        # Split by storage class: a loaded row's number may be stored as text, a decimal literal the staging
+        # model read (number_in_text), which DuckDB's cast reads to the same double.
+        price = f"coalesce({price}, try_cast(source.{value}_text as double))"
     return f"""
-        select {series} as series, staged.date, source.{value} as price
+        select {series} as series, staged.date, {price} as price
         from {relation} as source
         inner join pg.staging.stg_{table} as staged on staged.sqlite_rowid = source.{rowid}
-        where staged.outcome = 'loaded' and source.{value} is not null"""
+        where staged.outcome = 'loaded' and {price} is not null"""
 
 
 # Each thread holds its own buffers: with every core, a smaller pool keeps the process where one thread

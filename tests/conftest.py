@@ -283,10 +283,12 @@ def execute(target: Target, sql: str, params=None) -> None:
 
 
 def assert_prices_match_the_file(source: Path, target: Target) -> None:
-    """Every target price row is a row of the SQLite file (keys as stored), within four-decimal rounding."""
+    """Every target price row is a row of the SQLite file (keys as stored), within four-decimal rounding; its
+    values as SQLite itself reads them as numbers (a number stored as text, in a column of no numeric type)."""
+    read = "select ticker, date, cast(raw_close as real), cast(adj_close as real), cast(volume as integer)"
     stored = {
         (t, d): (raw, adj, volume)
-        for t, d, raw, adj, volume in sqlite3.connect(source).execute("select * from daily_prices")
+        for t, d, raw, adj, volume in sqlite3.connect(source).execute(f"{read} from daily_prices")
     }
     loaded = query(target, "select ticker, date::text, raw_close, adj_close, volume from daily_prices")
     assert len(loaded) == len(stored)

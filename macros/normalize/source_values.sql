@@ -59,6 +59,22 @@
 
 
 {#-
+  The number a text spells when it is a decimal literal, as SQLite reads one into a column of numeric type
+  ('164.23', ' 1e3 ', '-.5'), cast to `type`; else NULL ('N/A', '', '1,234.5', '0x1A', 'Infinity', a
+  literal beyond the type's range). Such text stays text only in a column declared without a numeric type:
+  a CSV that the sqlite3 shell imported into a new table, a pandas column that once held 'N/A'. Matched in
+  the "C" collation, where `\d` is an ASCII digit only (market_date_shape says why).
+-#}
+{% macro number_in_text(column, type='float8') -%}
+    case
+        when {{ column }} collate "C" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+            and pg_input_is_valid({{ column }}, '{{ type }}')
+            then {{ column }}::{{ type }}
+    end
+{%- endmacro %}
+
+
+{#-
   A double as NUMERIC(precision, scale), rounded half away from zero, through float8's text: its shortest
   decimal that reads back as the same double (PostgreSQL 12 and newer, extra_float_digits 1). The direct
   cast formats 15 significant digits with snprintf and took twice as long (1.3 s against 0.6 s a column

@@ -248,7 +248,7 @@ def test_analyst_runs_dbt_test_with_the_example_profile(first_run, module_db, tm
     assert int(re.search(r"PASS=(\d+)", result.stdout).group(1)) >= 10
     # The dbt unit tests of the data rules (models/staging/sqlite/_sqlite__models.yml) are part of a plain
     # `dbt test`.
-    assert len(re.findall(r"PASS stg_\w+::stg_\w+", result.stdout)) == 4, result.stdout
+    assert len(re.findall(r"PASS stg_\w+::stg_\w+", result.stdout)) == 5, result.stdout
 
 
 def test_analyst_dbt_build_publishes_each_mart_itself_and_changes_nothing_unchanged(first_run, module_db, tmp_path):

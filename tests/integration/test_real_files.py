@@ -26,6 +26,7 @@ from tests.strange_sources import (
     NEGATIVE_ROWIDS,
     SPARSE_ROWIDS,
     connect_as_writer,
+    write_imported_csv,
     write_negative_rowids,
     write_other_case_names,
     write_real_like,
@@ -161,6 +162,17 @@ def test_indexes_in_the_writers_own_collation_load_whole_and_sync(database, tmp_
     source, _, _ = loaded_whole(write_writers_own_collation, database, tmp_path)
     assert_a_new_day_syncs(source, "daily_prices", database, tmp_path)
     assert_prices_match_the_file(source, database)
+
+
+def test_numbers_stored_as_text_load_as_the_numbers_they_spell(database, tmp_path):
+    """A file whose columns the sqlite3 shell's `.import` declared TEXT: every price, volume and portfolio
+    measure is text, and each loads as the number SQLite itself reads in it; `invoke verify`, which reads
+    the file again, agrees."""
+    source, _, _ = loaded_whole(write_imported_csv, database, tmp_path)
+    assert_prices_match_the_file(source, database)
+    assert_a_new_day_syncs(source, "daily_prices", database, tmp_path)
+    result = invoke("verify", "--sqlite", str(source), "--dsn", database.uri(), "--reports-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_unstorable_text_is_quarantined_with_its_bytes(database, tmp_path):

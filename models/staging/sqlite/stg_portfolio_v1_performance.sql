@@ -13,14 +13,16 @@ select
     reject_reason,
     -- The key whenever it is valid, even on a rejected row: `--mirror` keeps such keys in the target.
     (case when key_reason is null then date_clean end)::date as date,
-    {{ alpha_to_numeric("case when outcome != 'rejected' then total_portfolio_value end", 12, 2) }}
+    {{ alpha_to_numeric("case when outcome != 'rejected' then total_portfolio_value_number end", 12, 2) }}
         as total_portfolio_value,
-    {{ alpha_to_numeric("case when outcome != 'rejected' then daily_return_vs_spy end", 8, 6) }} as daily_return_vs_spy,
-    {{ alpha_to_numeric("case when outcome != 'rejected' then cumulative_alpha end", 8, 6) }} as cumulative_alpha,
-    -- The source's own REAL values, for the dbt tests that compare the loaded values against them.
-    case when outcome != 'rejected' then total_portfolio_value end as source_total_portfolio_value,
-    case when outcome != 'rejected' then daily_return_vs_spy end as source_daily_return_vs_spy,
-    case when outcome != 'rejected' then cumulative_alpha end as source_cumulative_alpha,
+    {{ alpha_to_numeric("case when outcome != 'rejected' then daily_return_vs_spy_number end", 8, 6) }}
+        as daily_return_vs_spy,
+    {{ alpha_to_numeric("case when outcome != 'rejected' then cumulative_alpha_number end", 8, 6) }}
+        as cumulative_alpha,
+    -- The source's own values as numbers, for the dbt tests that compare the loaded values against them.
+    case when outcome != 'rejected' then total_portfolio_value_number end as source_total_portfolio_value,
+    case when outcome != 'rejected' then daily_return_vs_spy_number end as source_daily_return_vs_spy,
+    case when outcome != 'rejected' then cumulative_alpha_number end as source_cumulative_alpha,
     case when outcome = 'rejected' then json_build_object(
         'date', date,
         'total_portfolio_value', coalesce(total_portfolio_value_text, total_portfolio_value::text),
@@ -30,24 +32,26 @@ select
         'unstorable_hex', unstorable::json
     )::text end as raw_values
 from (
-    {% call classify_by_key(['date_clean'], ['total_portfolio_value', 'daily_return_vs_spy', 'cumulative_alpha']) %}
+    {% call classify_by_key(
+        ['date_clean'], ['total_portfolio_value_number', 'daily_return_vs_spy_number', 'cumulative_alpha_number']
+    ) %}
     select
         *,
         {{ alpha_fence('checked') }},
         coalesce(key_reason, case
             when
-                total_portfolio_value_text is not null
-                or daily_return_vs_spy_text is not null
-                or cumulative_alpha_text is not null
+                total_portfolio_value_text is not null and total_portfolio_value_number is null
+                or daily_return_vs_spy_text is not null and daily_return_vs_spy_number is null
+                or cumulative_alpha_text is not null and cumulative_alpha_number is null
                 then 'value_not_numeric'
             when
-                {{ is_not_finite('total_portfolio_value') }}
-                or {{ is_not_finite('daily_return_vs_spy') }}
-                or {{ is_not_finite('cumulative_alpha') }}
+                {{ is_not_finite('total_portfolio_value_number') }}
+                or {{ is_not_finite('daily_return_vs_spy_number') }}
+                or {{ is_not_finite('cumulative_alpha_number') }}
                 then 'value_not_finite'
-            when {{ overflows_numeric('total_portfolio_value', 12, 2) }} then 'value_out_of_range'
-            when {{ overflows_numeric('daily_return_vs_spy', 8, 6) }} then 'return_out_of_range'
-            when {{ overflows_numeric('cumulative_alpha', 8, 6) }} then 'alpha_out_of_range'
+            when {{ overflows_numeric('total_portfolio_value_number', 12, 2) }} then 'value_out_of_range'
+            when {{ overflows_numeric('daily_return_vs_spy_number', 8, 6) }} then 'return_out_of_range'
+            when {{ overflows_numeric('cumulative_alpha_number', 8, 6) }} then 'alpha_out_of_range'
         end) as invalid_reason
     from (
         select
@@ -67,7 +71,12 @@ from (
                 select
                     *,
                     {{ alpha_fence('shaped') }},
-                    {{ market_date_shape('date') }} as date_shape
+                    {{ market_date_shape('date') }} as date_shape,
+                    coalesce(total_portfolio_value, {{ number_in_text('total_portfolio_value_text') }})
+                        as total_portfolio_value_number,
+                    coalesce(daily_return_vs_spy, {{ number_in_text('daily_return_vs_spy_text') }})
+                        as daily_return_vs_spy_number,
+                    coalesce(cumulative_alpha, {{ number_in_text('cumulative_alpha_text') }}) as cumulative_alpha_number
                 from raw
             ) as shaped
         ) as dated
