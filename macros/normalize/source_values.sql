@@ -5,24 +5,35 @@
                         the market's own calendar day, not shifted by the zone
     slashed_date        2024/01/02
     epoch_seconds       9-10 digits, epoch_milliseconds 12-13 digits: the UTC calendar day
-  Anything else is `unparseable`; a shape with an impossible day (2024-02-30) yields NULL. Never raises,
-  so one bad row cannot stop a load.
+  Trailing whitespace is ignored, as SQLite's date() ignores it ('2024-01-02 ', a CSV line's '\r'); leading
+  whitespace SQLite refuses, and so does this. Anything else is `unparseable`; a shape with an impossible
+  day (2024-02-30) yields NULL. Never raises, so one bad row cannot stop a load.
   The shapes are matched in the "C" collation, where `\d` is an ASCII digit only. In the database's own
   collation it may be any script's digit (PostgreSQL 18's builtin PG_UNICODE_FAST, ICU): a date written in
   Arabic-Indic digits then took a shape whose `::int` cast raised, and stopped the load.
 -#}
 {% macro market_date_shape(column) -%}
     {%- set column = column ~ ' collate "C"' -%}
+    {%- set whitespace = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)" -%}
     case
         when {{ column }} is null or trim({{ column }}) = '' then 'missing'
-        when {{ column }} ~ '^\d{4}-\d{2}-\d{2}$' then 'iso_date'
-        when {{ column }} ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$'
-            then 'iso_datetime'
-        when {{ column }} ~ '^\d{4}/\d{2}/\d{2}$' then 'slashed_date'
-        when {{ column }} ~ '^\d{9,10}(\.0+)?$' then 'epoch_seconds'
-        when {{ column }} ~ '^\d{12,13}(\.0+)?$' then 'epoch_milliseconds'
+        {{ market_date_shapes_of(column) }}
+        {#- Last, so that a date without trailing whitespace, nearly every one, pays nothing for it; PostgreSQL's
+            date and numeric input, which market_date then reads it with, ignore it too. #}
+        when {{ column }} ~ '\s$' then case {{ market_date_shapes_of('rtrim(' ~ column ~ ', ' ~ whitespace ~ ')') }}
+            else 'unparseable' end
         else 'unparseable'
     end
+{%- endmacro %}
+
+
+{% macro market_date_shapes_of(text) -%}
+    when {{ text }} ~ '^\d{4}-\d{2}-\d{2}$' then 'iso_date'
+    when {{ text }} ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$'
+        then 'iso_datetime'
+    when {{ text }} ~ '^\d{4}/\d{2}/\d{2}$' then 'slashed_date'
+    when {{ text }} ~ '^\d{9,10}(\.0+)?$' then 'epoch_seconds'
+    when {{ text }} ~ '^\d{12,13}(\.0+)?$' then 'epoch_milliseconds'
 {%- endmacro %}
 
 

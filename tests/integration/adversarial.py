@@ -44,14 +44,21 @@ CASES = [
             ("XLK", "2024-01-05T21:00:00-05:00", 1.0, 1.0, 1),
             ("XLK", 1704672000, 1.0, 1.0, 1),  # 2024-01-08 00:00 UTC, epoch seconds
             ("XLK", "1704758400000", 1.0, 1.0, 1),  # 2024-01-09, epoch milliseconds
+            ("XLE", "2024-02-05 ", 1.0, 1.0, 1),  # trailing whitespace, which SQLite's date() ignores too
+            ("XLE", "2024-02-06 00:00:00\r\n", 1.0, 1.0, 1),
         ],
-        portfolio=[("2024-01-02 00:00:00", 100.0, 0.0, 0.0), ("2024/01/03", 100.0, 0.0, 0.0)],
-        loaded=(6, 2),
+        portfolio=[
+            ("2024-01-02 00:00:00", 100.0, 0.0, 0.0),
+            ("2024/01/03", 100.0, 0.0, 0.0),
+            ("2024-02-05\t", 100.0, 0.0, 0.0),
+        ],
+        loaded=(8, 3),
     ),
     Case(
         "dates_rejected",
         prices=[
             ("XLK", "January 9 2024", 1.0, 1.0, 1),
+            ("XLE", " 2024-02-07", 1.0, 1.0, 1),  # leading whitespace, which SQLite's date() refuses
             ("XLK", "2024-02-30", 1.0, 1.0, 1),
             ("XLK", "", 1.0, 1.0, 1),
             ("XLK", None, 1.0, 1.0, 1),
@@ -60,7 +67,7 @@ CASES = [
         ],
         portfolio=[("2023-13-01", 1.0, 0.0, 0.0), ("1989-12-29", 1.0, 0.0, 0.0)],
         rejected={
-            ("daily_prices", "date_unparseable"): 1,
+            ("daily_prices", "date_unparseable"): 2,
             ("daily_prices", "date_impossible"): 1,
             ("daily_prices", "date_missing"): 2,
             ("daily_prices", "date_out_of_range"): 2,
