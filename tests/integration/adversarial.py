@@ -55,6 +55,14 @@ CASES = [
         loaded=(8, 3),
     ),
     Case(
+        # In a column of numeric type SQLite keeps a blob as it is: its text, a decimal literal, is read as
+        # the number it spells, as a number stored as text is (tests/integration/test_real_files.py).
+        "numbers_in_blobs_read",
+        prices=[("XLE", "2024-02-12", b"12.5", 12.5, b"100")],
+        portfolio=[("2024-02-12", b"100.5", 0.0, b"-0.25")],
+        loaded=(1, 1),
+    ),
+    Case(
         "dates_rejected",
         prices=[
             ("XLK", "January 9 2024", 1.0, 1.0, 1),

@@ -90,8 +90,11 @@ def test_loaded_values_equal_their_source_and_quarantine_keeps_raw_values(fresh_
     }
     con = sqlite3.connect(source)
     for rowid, (raw, adj, volume) in loaded.items():
+        # As SQLite itself reads the values as numbers: a number in a blob or text is the number it spells.
         src_raw, src_adj, src_volume = con.execute(
-            "select raw_close, adj_close, volume from daily_prices where rowid = ?", (rowid,)
+            "select cast(raw_close as real), cast(adj_close as real), cast(volume as integer) from daily_prices"
+            " where rowid = ?",
+            (rowid,),
         ).fetchone()
         for value, src in ((raw, src_raw), (adj, src_adj)):
             assert (value is None and src is None) or within_rounding(value, src, 4)
