@@ -508,22 +508,17 @@ def write_views_in_place_of_tables(path) -> dict[str, int]:
 
 def write_imported_csv(path) -> dict[str, int]:
     """The plan's tables as the sqlite3 shell's `.import` of CSV files makes them when they do not exist yet:
-    every column TEXT, every value the text of the CSV (the shortest text of a double, as Python or pandas
-    writes it). SQLite converts such text to a number only in a column of numeric type."""
+    every column TEXT, every value text. The prices are the text of the CSV (the shortest text of a double,
+    as Python or pandas writes it); the portfolio's REALs the TEXT columns themselves turn into text
+    (SQLite's 15 significant digits). SQLite converts such text to a number only in a column of numeric
+    type."""
     con = _fresh(path)
     con.executescript("""
         CREATE TABLE daily_prices ("ticker" TEXT, "date" TEXT, "raw_close" TEXT, "adj_close" TEXT, "volume" TEXT);
         CREATE TABLE portfolio_v1_performance ("date" TEXT, "total_portfolio_value" TEXT,
             "daily_return_vs_spy" TEXT, "cumulative_alpha" TEXT);
     """)
-    as_text = [tuple(str(value) for value in row) for row in real_like_rows()[:500]]
-    portfolio = [tuple(str(value) for value in row) for row in portfolio_rows(10)]
-    con.executemany("INSERT INTO daily_prices VALUES (?, ?, ?, ?, ?)", as_text)
-    con.executemany("INSERT INTO portfolio_v1_performance VALUES (?, ?, ?, ?)", portfolio)
-    con.commit()
-    counts = _counts(con)
-    con.close()
-    return counts
+    return _filled(con, [tuple(str(value) for value in row) for row in real_like_rows()[:500]])
 
 
 WRITERS_COLLATION = "writers_order"

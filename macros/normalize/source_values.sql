@@ -85,6 +85,13 @@
 {%- endmacro %}
 
 
+{#- The number a raw numeric column holds: its REAL or INTEGER value, else the number its `_text` beside it
+    spells (raw layout, _sqlite__sources.yml), as a double. -#}
+{% macro source_number(column) -%}
+    coalesce({{ column }}, {{ number_in_text(column ~ '_text') }})
+{%- endmacro %}
+
+
 {#-
   A double as NUMERIC(precision, scale), rounded half away from zero, through float8's text: its shortest
   decimal that reads back as the same double (PostgreSQL 12 and newer, extra_float_digits 1). The direct

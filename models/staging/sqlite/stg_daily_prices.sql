@@ -83,8 +83,8 @@ from (
                     {{ alpha_fence('normalised') }},
                     upper(trim(ticker)) as ticker_clean,
                     {{ market_date_shape('date') }} as date_shape,
-                    coalesce(raw_close, {{ number_in_text('raw_close_text') }}) as raw_close_number,
-                    coalesce(adj_close, {{ number_in_text('adj_close_text') }}) as adj_close_number,
+                    {{ source_number('raw_close') }} as raw_close_number,
+                    {{ source_number('adj_close') }} as adj_close_number,
                     -- Exactly, as NUMERIC: a double holds integers beyond 2^53 only approximately.
                     {{ number_in_text('volume_text', 'numeric') }} as volume_text_number
                 from raw

@@ -72,11 +72,9 @@ from (
                     *,
                     {{ alpha_fence('shaped') }},
                     {{ market_date_shape('date') }} as date_shape,
-                    coalesce(total_portfolio_value, {{ number_in_text('total_portfolio_value_text') }})
-                        as total_portfolio_value_number,
-                    coalesce(daily_return_vs_spy, {{ number_in_text('daily_return_vs_spy_text') }})
-                        as daily_return_vs_spy_number,
-                    coalesce(cumulative_alpha, {{ number_in_text('cumulative_alpha_text') }}) as cumulative_alpha_number
+                    {{ source_number('total_portfolio_value') }} as total_portfolio_value_number,
+                    {{ source_number('daily_return_vs_spy') }} as daily_return_vs_spy_number,
+                    {{ source_number('cumulative_alpha') }} as cumulative_alpha_number
                 from raw
             ) as shaped
         ) as dated
